@@ -1,0 +1,3 @@
+"""Fused NumPy kernels for composite operators (filled in as the composites land)."""
+
+KERNELS: dict = {}

@@ -1,0 +1,21 @@
+"""mxcore: the Apache MXNet 1.x Python API on a thin, backend-agnostic core.
+
+``import mxcore as mx`` gives MXNet's names (``mx.nd``, ``mx.autograd``, ``mx.cpu`` ...).
+No backend loads until the first array operation.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import autograd, backend, base, context, engine, ops  # noqa: E402
+from . import ndarray  # noqa: E402
+from . import ndarray as nd  # noqa: E402
+from . import random  # noqa: E402
+from . import test_utils  # noqa: E402
+from .base import MXNetError  # noqa: E402
+from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus  # noqa: E402
+
+__all__ = ["MXNetError", "Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus",
+           "nd", "ndarray", "autograd", "backend", "context", "engine", "random", "test_utils",
+           "base", "ops"]

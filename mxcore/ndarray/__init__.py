@@ -1,0 +1,33 @@
+"""``mx.nd``: NDArray and every operator generated from :mod:`mxcore.ops`."""
+
+from __future__ import annotations
+
+import types as _types
+
+from .. import ops as _ops  # registers every operator
+from .. import engine as _engine
+from .creation import arange, array, empty, eye, full, linspace, ones, zeros
+from .ndarray import NDArray
+from .register import generate as _generate
+
+_generated = _generate()
+_internal = _types.ModuleType("mxcore.ndarray._internal", "Operators whose names start with _.")
+op = _types.ModuleType("mxcore.ndarray.op", "Every generated operator.")
+for _name, _fn in _generated.items():
+    setattr(op, _name, _fn)
+    if _name.startswith("_"):
+        setattr(_internal, _name, _fn)
+    if _name not in globals():
+        globals()[_name] = _fn
+
+
+def waitall() -> None:
+    """Wait for all pending work; raises the first error an asynchronous op raised."""
+    _engine.get().wait_all()
+
+
+from . import sparse  # noqa: E402
+from .utils import *  # noqa: E402,F401,F403
+
+__all__ = ["NDArray", "array", "empty", "zeros", "ones", "full", "arange", "linspace", "eye",
+           "waitall", "sparse", "op"] + [n for n in _generated if not n.startswith("_")]

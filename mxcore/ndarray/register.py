@@ -1,0 +1,116 @@
+"""Generate ``mx.nd.<op>`` functions from the operator declarations (closures, no exec)."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, Dict, List
+
+from ..base import MXNetTypeError, MXNetValueError
+from ..ops.registry import OPS, REQUIRED, OpDef
+from .invoke import invoke
+
+__all__ = ["make_function", "generate"]
+
+_P = inspect.Parameter
+
+
+def _bind(op: OpDef, args: tuple, kwargs: Dict[str, Any]) -> tuple:
+    """Split user arguments into input arrays and parameters."""
+    if op.variadic:
+        arrays = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) \
+            else list(args)
+        for name in op.inputs:
+            if name in kwargs:
+                value = kwargs.pop(name)
+                arrays.extend(value if isinstance(value, (list, tuple)) else [value])
+        kwargs.pop("num_args", None)
+        return arrays, kwargs
+    n_in = len(op.inputs)
+    given: Dict[str, Any] = dict(zip(op.inputs, args[:n_in]))
+    extra = args[n_in:]
+    if extra:
+        if len(extra) > len(op.param_order):
+            raise MXNetTypeError(f"{op.name}: too many positional arguments")
+        for pname, value in zip(op.param_order, extra):
+            if pname in kwargs:
+                raise MXNetTypeError(f"{op.name}: got multiple values for {pname!r}")
+            kwargs[pname] = value
+    for name in op.inputs:
+        if name in kwargs:
+            if name in given:
+                raise MXNetTypeError(f"{op.name}: got multiple values for input {name!r}")
+            given[name] = kwargs.pop(name)
+    return given, kwargs
+
+
+def make_function(op: OpDef, public_name: str) -> Callable:
+    """The ``mx.nd`` function for ``op``."""
+    from .ndarray import NDArray
+
+    def function(*args: Any, out: Any = None, name: Any = None, ctx: Any = None,
+                 **kwargs: Any) -> Any:
+        bound, params = _bind(op, args, kwargs)
+        attrs = op.parse_attrs(params) if params or op.required else dict(op.defaults)
+        if op.variadic:
+            arrays = bound
+        else:
+            arrays = []
+            for input_name in op.input_names(attrs):
+                value = bound.pop(input_name, None)
+                if value is None:
+                    raise MXNetValueError(f"{op.name}: input {input_name!r} is required")
+                arrays.append(value)
+            for input_name, value in bound.items():
+                if value is not None and input_name not in op.inputs:
+                    raise MXNetTypeError(f"{op.name}: unexpected input {input_name!r}")
+        for i, value in enumerate(arrays):
+            if not isinstance(value, NDArray):
+                raise MXNetTypeError(
+                    f"{op.name}: input {i} must be an NDArray, got {type(value).__name__}")
+        from ..context import _maybe_ctx
+
+        return invoke(op, arrays, attrs, out=out, ctx=_maybe_ctx(ctx) if ctx else None)
+
+    function.__name__ = public_name
+    function.__qualname__ = public_name
+    function.__doc__ = _docstring(op)
+    function.__signature__ = _signature(op)
+    function.op = op
+    return function
+
+
+def _signature(op: OpDef) -> inspect.Signature:
+    params: List[inspect.Parameter] = []
+    if op.variadic:
+        params.append(_P(op.inputs[0] if op.inputs else "data", _P.VAR_POSITIONAL))
+    else:
+        params.extend(_P(n, _P.POSITIONAL_OR_KEYWORD, default=None) for n in op.inputs)
+    for pname in op.param_order:
+        default = op.params[pname].default
+        params.append(_P(pname, _P.KEYWORD_ONLY if op.variadic else _P.POSITIONAL_OR_KEYWORD,
+                         default=_P.empty if default is REQUIRED else default))
+    if not op.variadic and any(p.default is _P.empty for p in params[len(op.inputs):]):
+        # a required parameter after defaulted inputs must be keyword-only
+        params = params[:len(op.inputs)] + [p.replace(kind=_P.KEYWORD_ONLY)
+                                            for p in params[len(op.inputs):]]
+    params.append(_P("out", _P.KEYWORD_ONLY, default=None))
+    params.append(_P("name", _P.KEYWORD_ONLY, default=None))
+    return inspect.Signature(params)
+
+
+def _docstring(op: OpDef) -> str:
+    lines = [op.doc or op.name, ""]
+    if op.inputs:
+        lines.append("Inputs: " + ", ".join(op.inputs) + (" (any number)" if op.variadic
+                                                          else ""))
+    if op.params:
+        lines.append("Parameters:")
+        for p in op.params.values():
+            default = "required" if p.default is REQUIRED else f"default {p.default!r}"
+            lines.append(f"    {p.name} ({default}){': ' + p.doc if p.doc else ''}")
+    return "\n".join(lines)
+
+
+def generate() -> Dict[str, Callable]:
+    """One function per registered op name (aliases included)."""
+    return {name: make_function(op, name) for name, op in OPS.items()}

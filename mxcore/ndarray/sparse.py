@@ -1,0 +1,1 @@
+"""The storage-type seam: sparse arrays (placeholder module, being written)."""

@@ -1,0 +1,10 @@
+"""Every operator, declared once (see :mod:`mxcore.ops.registry`).
+
+Importing this package registers all ops; ``mx.nd`` (and later ``mx.sym``) is generated from
+:data:`OPS`.
+"""
+
+from . import creation, elemwise, indexing, linalg, nn, random, reduce, shape  # noqa: F401
+from .registry import OPS, OpDef, Param, get_op, register_op
+
+__all__ = ["OPS", "OpDef", "Param", "get_op", "register_op"]

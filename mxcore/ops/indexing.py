@@ -1,0 +1,3 @@
+"""indexing operators (being written)."""
+
+AREA = "indexing"

@@ -1,0 +1,3 @@
+"""linalg operators (being written)."""
+
+AREA = "linalg"

@@ -1,0 +1,3 @@
+"""nn operators (being written)."""
+
+AREA = "nn"

@@ -1,0 +1,3 @@
+"""random operators (being written)."""
+
+AREA = "random"

@@ -1,0 +1,3 @@
+"""reduce operators (being written)."""
+
+AREA = "reduce"

@@ -1,0 +1,258 @@
+"""Operator declarations: one :class:`OpDef` per MXNet operator, registered in :data:`OPS`.
+
+An op declares its inputs, typed parameters (with defaults and validation), how many outputs
+it has, how to compute it from backend primitives (``compute(K, *arrays, **attrs)`` where
+``K`` is the backend's kernel namespace) or which single primitive it *is* (``primitive``),
+and its gradient in terms of other ops (``gradient(F, inputs, outputs, out_grads, **attrs)``
+where ``F`` is ``mx.nd`` now and ``mx.sym`` later). ``mx.nd.*`` is generated from these.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from ..base import MXNetTypeError, MXNetValueError
+from ..dtypes import normalize_dtype
+
+__all__ = ["Param", "OpDef", "register_op", "OPS", "get_op", "REQUIRED",
+           "to_int", "to_float", "to_bool", "to_str", "to_shape", "to_axis", "to_dtype",
+           "to_int_or_none", "to_float_or_none", "to_shape_or_none", "one_of", "to_any"]
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+
+
+# -- parameter converters: accept Python values and MXNet's string forms ------------------
+def _literal(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+        if text in ("None", ""):
+            return None
+        if text in ("True", "true"):
+            return True
+        if text in ("False", "false"):
+            return False
+        try:
+            return ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            return value
+    return value
+
+
+def to_int(value: Any) -> int:
+    value = _literal(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, float)):
+        raise TypeError(f"expected an int, got {value!r}")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"expected an int, got {value!r}")
+    return int(value)
+
+
+def to_float(value: Any) -> float:
+    value = _literal(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def to_bool(value: Any) -> bool:
+    value = _literal(value)
+    if isinstance(value, (bool, np.bool_, int, np.integer)):
+        return bool(value)
+    raise TypeError(f"expected a bool, got {value!r}")
+
+
+def to_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {value!r}")
+    return value
+
+
+def to_shape(value: Any) -> Tuple[int, ...]:
+    value = _literal(value)
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return (int(value),)
+    if isinstance(value, (tuple, list)):
+        return tuple(to_int(v) for v in value)
+    raise TypeError(f"expected a shape (tuple of ints), got {value!r}")
+
+
+def to_axis(value: Any) -> Union[None, int, Tuple[int, ...]]:
+    """None, an int, or a tuple of ints (MXNet writes ``()`` for "all axes")."""
+    value = _literal(value)
+    if value is None:
+        return None
+    if isinstance(value, (tuple, list)):
+        return tuple(to_int(v) for v in value) if len(value) else None
+    return to_int(value)
+
+
+def to_dtype(value: Any) -> Optional[np.dtype]:
+    value = _literal(value) if value in ("None", "") else value
+    if value is None:
+        return None
+    return normalize_dtype(value)
+
+
+def to_int_or_none(value: Any) -> Optional[int]:
+    value = _literal(value)
+    return None if value is None else to_int(value)
+
+
+def to_float_or_none(value: Any) -> Optional[float]:
+    value = _literal(value)
+    return None if value is None else to_float(value)
+
+
+def to_shape_or_none(value: Any) -> Optional[Tuple[int, ...]]:
+    value = _literal(value)
+    return None if value is None else to_shape(value)
+
+
+def to_any(value: Any) -> Any:
+    return _literal(value)
+
+
+def one_of(*choices: str) -> Callable[[Any], str]:
+    """A converter accepting one of the given strings."""
+
+    def convert(value: Any) -> str:
+        value = _literal(value) if not isinstance(value, str) else value
+        if value not in choices:
+            raise ValueError(f"expected one of {list(choices)}, got {value!r}")
+        return value
+
+    convert.__name__ = "one_of" + repr(choices)
+    return convert
+
+
+class Param:
+    """One typed operator parameter."""
+
+    __slots__ = ("name", "convert", "default", "doc")
+
+    def __init__(self, name: str, convert: Callable[[Any], Any], default: Any = REQUIRED,
+                 doc: str = ""):
+        self.name = name
+        self.convert = convert
+        self.default = default
+        self.doc = doc
+
+
+class OpDef:
+    """The single declaration of one operator."""
+
+    def __init__(
+        self,
+        name: str,
+        inputs: Sequence[str] = ("data",),
+        params: Sequence[Param] = (),
+        *,
+        compute: Optional[Callable] = None,
+        primitive: Optional[str] = None,
+        gradient: Optional[Callable] = None,
+        num_outputs: Union[int, Callable[[dict], int]] = 1,
+        variadic: bool = False,
+        optional_inputs: Callable[[dict], Sequence[str]] = None,
+        mutates: Sequence[int] = (),
+        may_alias: bool = False,
+        uses_rng: bool = False,
+        uses_train_flag: bool = False,
+        infer_shape: Optional[Callable] = None,
+        check: Optional[Callable] = None,
+        aliases: Sequence[str] = (),
+        doc: str = "",
+        area: str = "",
+        differentiable: Optional[bool] = None,
+    ):
+        if compute is None and primitive is None:
+            raise ValueError(f"op {name}: needs compute or primitive")
+        self.name = name
+        self.inputs = tuple(inputs)
+        self.params: Dict[str, Param] = {p.name: p for p in params}
+        self.param_order = tuple(p.name for p in params)
+        self.defaults = {p.name: p.default for p in params if p.default is not REQUIRED}
+        self.required = tuple(p.name for p in params if p.default is REQUIRED)
+        self.compute = compute
+        self.primitive = primitive
+        self.gradient = gradient
+        self.num_outputs = num_outputs
+        self.variadic = variadic
+        #: attrs -> names of the inputs actually used (e.g. no bias when no_bias=True)
+        self.optional_inputs = optional_inputs
+        self.mutates = tuple(mutates)
+        self.may_alias = may_alias
+        self.uses_rng = uses_rng
+        self.uses_train_flag = uses_train_flag
+        self.infer_shape = infer_shape
+        #: optional ``check(shapes, dtypes, **attrs)`` run before compute; raises ValueError
+        self.check = check
+        self.aliases = tuple(aliases)
+        self.doc = doc
+        self.area = area
+        self.differentiable = gradient is not None if differentiable is None else differentiable
+        #: backend -> resolved kernel callable (filled by dispatch)
+        self.kernel_cache: Dict[Any, Callable] = {}
+
+    def parse_attrs(self, kwargs: Dict[str, Any]) -> Dict[str, Any]:
+        """Validate and normalise user parameters; fill defaults. Raises MXNetError."""
+        attrs = dict(self.defaults)
+        for key, value in kwargs.items():
+            param = self.params.get(key)
+            if param is None:
+                raise MXNetValueError(
+                    f"{self.name}: unknown parameter {key!r}; parameters are "
+                    f"{list(self.param_order)}")
+            if value is None and param.default is None:
+                attrs[key] = None
+                continue
+            try:
+                attrs[key] = param.convert(value)
+            except (TypeError, ValueError) as exc:
+                cls = MXNetTypeError if isinstance(exc, TypeError) else MXNetValueError
+                raise cls(f"{self.name}: invalid value for parameter {key!r}: {exc}") from None
+        for key in self.required:
+            if key not in attrs:
+                raise MXNetValueError(f"{self.name}: required parameter {key!r} is missing")
+        return attrs
+
+    def output_count(self, attrs: Dict[str, Any]) -> int:
+        n = self.num_outputs
+        return n(attrs) if callable(n) else n
+
+    def input_names(self, attrs: Dict[str, Any]) -> Sequence[str]:
+        if self.optional_inputs is not None:
+            return self.optional_inputs(attrs)
+        return self.inputs
+
+    def __repr__(self) -> str:
+        return f"<OpDef {self.name}>"
+
+
+#: every registered operator by MXNet name (aliases included)
+OPS: Dict[str, OpDef] = {}
+
+
+def register_op(op: OpDef) -> OpDef:
+    """Register ``op`` (and its aliases). Returns it."""
+    for name in (op.name,) + op.aliases:
+        if name in OPS:
+            raise ValueError(f"operator {name!r} registered twice")
+        OPS[name] = op
+    return op
+
+
+def get_op(name: str) -> OpDef:
+    try:
+        return OPS[name]
+    except KeyError:
+        raise MXNetValueError(f"unknown operator {name!r}") from None

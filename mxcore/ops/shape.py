@@ -1,0 +1,3 @@
+"""shape operators (being written)."""
+
+AREA = "shape"
