@@ -1,0 +1,1 @@
+"""The shared conformance suite (cases per op area, runner, coverage report)."""
