@@ -26,8 +26,12 @@ def waitall() -> None:
     _engine.get().wait_all()
 
 
-from . import sparse  # noqa: E402
+from . import random, sparse  # noqa: E402
+from .fluent import attach_fluent_methods as _attach_fluent  # noqa: E402
+from .serialization import load, save  # noqa: E402
 from .utils import *  # noqa: E402,F401,F403
 
+_attach_fluent(_generated)
+
 __all__ = ["NDArray", "array", "empty", "zeros", "ones", "full", "arange", "linspace", "eye",
-           "waitall", "sparse", "op"] + [n for n in _generated if not n.startswith("_")]
+           "waitall", "sparse", "random", "op", "save", "load"] + [n for n in _generated if not n.startswith("_")]

@@ -1,3 +1,10 @@
-"""Fused NumPy kernels for composite operators (filled in as the composites land)."""
+"""Fused NumPy kernels for composite operators, keyed by op name.
 
-KERNELS: dict = {}
+Each is an optional override of the op's decomposition with the same signature
+``kernel(*arrays, **attrs)``; the conformance suite checks it against the reference.
+"""
+
+from .fused_linalg import KERNELS as _LINALG
+from .fused_nn import KERNELS as _NN
+
+KERNELS: dict = {**_LINALG, **_NN}

@@ -1,0 +1,3 @@
+"""Fused NumPy kernels (fused_linalg)."""
+
+KERNELS: dict = {}

@@ -1,0 +1,3 @@
+"""Fused NumPy kernels (fused_nn)."""
+
+KERNELS: dict = {}

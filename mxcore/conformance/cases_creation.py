@@ -1,0 +1,4 @@
+"""Conformance cases for :mod:`mxcore.ops.creation`."""
+
+CASES: list = []
+ERROR_CASES: list = []
