@@ -115,12 +115,7 @@ class Context:
     def __reduce__(self):
         return (Context, (self.device_type, self.device_id))
 
-    # identity-based equality is correct because contexts are interned
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-    def __hash__(self) -> int:
-        return hash((self.device_type, self.device_id))
+    # equality and hashing are object identity (C-level, fast): contexts are interned
 
     default_ctx = None  # MXNet 1.x attribute; see current_context()
 

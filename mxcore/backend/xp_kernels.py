@@ -292,9 +292,12 @@ def _quiet_call(q, fn, *args):
 
 def _add_at(xp: Any) -> Callable:
     """``target[key] += updates`` with duplicates accumulating."""
-    if hasattr(xp.add, "at"):
+    if xp is np:
+        return np.add.at
+    try:
+        import cupyx
+    except ImportError:
         return xp.add.at
-    import cupyx  # CuPy before ufunc.at
 
     def add_at(target, key, updates):
         cupyx.scatter_add(target, key, updates)
