@@ -148,7 +148,7 @@ def record_op(op: Any, attrs: dict, inputs: Sequence[Any], outputs: Sequence[Any
     """
     if detached is None:
         detached = [o._detached() for o in outputs]
-    node = Node(op, attrs, tuple(inputs), detached)
+    node = Node(op, attrs, list(inputs), detached)
     for i, out in enumerate(outputs):
         out._ag = Entry(node, i)
 
@@ -179,6 +179,19 @@ def _topo_nodes(heads: Sequence[Any]) -> List[Node]:
     return order
 
 
+_ND: Any = None
+
+
+def _nd() -> Any:
+    """The mx.nd module (imported lazily: it imports this module)."""
+    global _ND
+    if _ND is None:
+        from . import ndarray
+
+        _ND = ndarray
+    return _ND
+
+
 def _key(entry: Entry) -> Any:
     """Gradient-accumulation key: outputs by (node, index), leaves by their entry."""
     node = entry.node
@@ -188,7 +201,7 @@ def _key(entry: Entry) -> Any:
 def _run_backward(heads, head_grads, variables=None, retain_graph=False, create_graph=False,
                   train_mode=True) -> Dict[int, Any]:
     """Propagate gradients; returns ({key: grad}, {key: leaf entry}) for leaves."""
-    from . import ndarray as nd
+    nd = _nd()
 
     if not isinstance(heads, (list, tuple)):
         heads = [heads]
@@ -199,14 +212,15 @@ def _run_backward(heads, head_grads, variables=None, retain_graph=False, create_
     if len(head_grads) != len(heads):
         raise MXNetValueError("backward: head_grads must match heads in length")
 
-    grads: Dict[int, Any] = {}
-    leaves: Dict[int, Entry] = {}
+    grads: Dict[Any, Any] = {}
+    leaves: Dict[Any, Entry] = {}
 
     def accumulate(entry: Entry, g: Any) -> None:
-        key = _key(entry)
+        node = entry.node
+        key = id(entry) if node is None else (id(node), entry.index)
         prev = grads.get(key)
         grads[key] = g if prev is None else prev + g
-        if entry.node is None:
+        if node is None:
             leaves[key] = entry
 
     for h, hg in zip(heads, head_grads):
@@ -219,24 +233,33 @@ def _run_backward(heads, head_grads, variables=None, retain_graph=False, create_
         accumulate(h._ag, hg)
 
     nodes = _topo_nodes(heads)
+    pop = grads.pop
     with _Scope(create_graph, train_mode):
         for node in reversed(nodes):
             if node.freed:
                 raise MXNetError(
                     "backward: the graph has been freed by an earlier backward; pass "
                     "retain_graph=True to backward twice")
-            ograds = [grads.pop((id(node), i), None) for i in range(len(node.outputs))]
-            if all(g is None for g in ograds):
-                continue
-            ograds = [nd.zeros_like(o) if g is None else g for g, o in zip(ograds, node.outputs)]
-            in_grads = node.op.gradient(nd, list(node.inputs), list(node.outputs), ograds,
-                                        **node.attrs)
+            outputs = node.outputs
+            node_id = id(node)
+            if len(outputs) == 1:
+                g = pop((node_id, 0), None)
+                if g is None:
+                    continue
+                ograds = [g]
+            else:
+                ograds = [pop((node_id, i), None) for i in range(len(outputs))]
+                if not any(g is not None for g in ograds):
+                    continue
+                ograds = [nd.zeros_like(o) if g is None else g for g, o in zip(ograds, outputs)]
+            in_grads = node.op.gradient(nd, node.inputs, outputs, ograds, **node.attrs)
             for inp, g in zip(node.inputs, in_grads):
-                if g is None or inp._ag is None:
+                entry = inp._ag
+                if g is None or entry is None:
                     continue
-                if inp._ag.node is None and inp._ag.grad_req == "null":
+                if entry.node is None and entry.grad_req == "null":
                     continue
-                accumulate(inp._ag, g)
+                accumulate(entry, g)
             if not retain_graph:
                 node.freed = True
     if not retain_graph:
@@ -262,6 +285,11 @@ def backward(heads: Any, head_grads: Any = None, retain_graph: bool = False,
 def _store_grad(var: Any, g: Any, req: str) -> None:
     target = var._grad
     g.wait_to_read()
+    data, tdata = g._data, target._data
+    if (req == "write" and target._pending is None and g._ctx is target._ctx
+            and data.shape == tdata.shape and data.dtype == tdata.dtype):
+        tdata[...] = data  # the common case, synchronously
+        return
     if g.shape != target.shape:
         g = g.broadcast_to(target.shape) if g.size == 1 else g.reshape(target.shape)
     if g.dtype != target.dtype:

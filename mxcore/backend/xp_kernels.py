@@ -162,7 +162,11 @@ def make_kernels(xp: Any) -> dict:
     k["cast"] = lambda x, dtype: _quiet_call(q, x.astype, dtype)
 
     # -- reductions -----------------------------------------------------------------------------
+    add_reduce = getattr(xp.add, "reduce", None) if xp is np else None
+
     def sum_(x, axis, keepdims):
+        if add_reduce is not None:  # NumPy: skips np.sum's Python-level wrapper
+            return add_reduce(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
         return xp.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
 
     def prod(x, axis, keepdims):
@@ -194,8 +198,8 @@ def make_kernels(xp: Any) -> dict:
     k["matmul"] = xp.matmul
 
     # -- movement ---------------------------------------------------------------------------
-    k["reshape"] = xp.reshape
-    k["transpose"] = xp.transpose
+    k["reshape"] = lambda x, shape: x.reshape(shape)
+    k["transpose"] = lambda x, axes: x.transpose(axes)
     k["broadcast_to"] = xp.broadcast_to
     k["slice"] = lambda x, key: x[key]
     k["concat"] = lambda arrays, axis: xp.concatenate(arrays, axis=axis)

@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from .. import autograd as _ag
 from .. import engine as _engine
+from ..backend.primitives import PRIMITIVES
 from ..backend.registry import KernelNamespace, on_selection_change
 from ..base import (
     MXNetError,
@@ -44,7 +45,8 @@ def resolve_kernel(op: OpDef, ctx: Any) -> Callable:
     """Fused kernel if the backend has one, else the primitive, else the decomposition."""
     backend = ctx.backend
     table = backend.kernels
-    kernel = table.get(op.name)
+    # a table entry under a primitive's name is that primitive, not a fused ``op.name``
+    kernel = table.get(op.name) if op.name not in PRIMITIVES else None
     if kernel is None and op.primitive is not None:
         kernel = table.get(op.primitive)
         if kernel is None:
@@ -106,14 +108,50 @@ def diagnose(op_name: str, arrays: Sequence[Any], backend_name: str,
     return op_error(op_name, str(exc) or type(exc).__name__, shapes, dtypes, backend_name, cls)
 
 
-def _same_context(op: OpDef, inputs: Sequence[Any]) -> Any:
-    ctx = inputs[0]._ctx
+#: set by mxcore.ndarray.ndarray once NDArray exists (avoids an import cycle)
+NDArray: Any = None
+_wrap: Any = None
+
+
+def bind_array_type(array_type: Any, wrap: Callable) -> None:
+    global NDArray, _wrap
+    NDArray, _wrap = array_type, wrap
+
+
+def _prepare_inputs(op: OpDef, inputs: Sequence[Any]) -> Sequence[Any]:
+    """Check input types; densify sparse inputs (the storage fallback)."""
     for x in inputs:
-        if x._ctx is not ctx:
-            raise MXNetValueError(
-                f"{op.name}: all inputs must be on one context; got "
-                + ", ".join(str(i._ctx) for i in inputs))
-    return ctx
+        if type(x) is not NDArray:
+            if not isinstance(x, NDArray):
+                raise MXNetTypeError(
+                    f"{op.name}: inputs must be NDArrays, got {type(x).__name__}")
+            if x.stype != "default":
+                from .sparse import densify_for
+
+                return densify_for(op.name, inputs)
+    return inputs
+
+
+def _run_kernel(op: OpDef, kernel: Callable, inputs: Sequence[Any], attrs: dict,
+                kwargs: dict, ctx: Any, n_out: int) -> List[Any]:
+    """Call the kernel on the inputs' data; apply aliasing copies and in-place mutations."""
+    datas = [x._data for x in inputs]
+    try:
+        if op.check is not None:
+            op.check([d.shape for d in datas], [d.dtype for d in datas], **attrs)
+        result = kernel(*datas, **kwargs)
+    except Exception as exc:
+        raise diagnose(op.name, datas, ctx.backend.name, exc) from exc
+    if n_out == 1 and not op.mutates:
+        results = [result]
+    else:
+        results = list(result)
+    if op.may_alias:
+        copy = ctx.backend.kernels["copy"]
+        results[:n_out] = [copy(r) for r in results[:n_out]]
+    for i, value in zip(op.mutates, results[n_out:]):
+        inputs[i]._data[...] = value
+    return results[:n_out] if op.mutates else results
 
 
 def invoke(op: OpDef, inputs: Sequence[Any], attrs: Optional[dict] = None, out: Any = None,
@@ -123,20 +161,14 @@ def invoke(op: OpDef, inputs: Sequence[Any], attrs: Optional[dict] = None, out: 
     Returns one NDArray, or a list when the op has several outputs. ``ctx`` is needed only
     for ops without inputs (creation, random sampling).
     """
-    from .ndarray import NDArray, _wrap
-
     if attrs is None:
-        attrs = {}
-    for x in inputs:
-        if not isinstance(x, NDArray):
-            raise MXNetTypeError(f"{op.name}: inputs must be NDArrays, got {type(x).__name__}")
-        if x.stype != "default":
-            from .sparse import densify_for
-
-            inputs = densify_for(op.name, inputs)
-            break
+        attrs = _NO_ATTRS
+    inputs = _prepare_inputs(op, inputs)
     if inputs:
-        ctx = _same_context(op, inputs)
+        ctx = inputs[0]._ctx
+        for x in inputs:
+            if x._ctx is not ctx:
+                _different_contexts(op, inputs)
     elif ctx is None:
         from ..context import current_context
 
@@ -151,41 +183,36 @@ def invoke(op: OpDef, inputs: Sequence[Any], attrs: Optional[dict] = None, out: 
             kwargs["rng"] = ctx.backend.rng(ctx.device_id)
         if op.uses_train_flag:
             kwargs["is_train"] = _AG.training
-    n_out = op.output_count(attrs)
-    n_mut = len(op.mutates)
-
-    def compute() -> List[Any]:
-        datas = [x._data for x in inputs]
-        try:
-            if op.check is not None:
-                op.check([d.shape for d in datas], [d.dtype for d in datas], **attrs)
-            result = kernel(*datas, **kwargs)
-        except Exception as exc:
-            raise diagnose(op.name, datas, ctx.backend.name, exc) from exc
-        results = [result] if n_out + n_mut == 1 else list(result)
-        if op.may_alias:
-            copy = ctx.backend.kernels["copy"]
-            results[:n_out] = [copy(r) for r in results[:n_out]]
-        for i, value in zip(op.mutates, results[n_out:]):
-            inputs[i]._data[...] = value
-        return results[:n_out]
+    n_out = op.num_outputs if op.num_outputs.__class__ is int else op.output_count(attrs)
 
     record = False
+    rec_attrs = attrs
     if _AG.recording and op.differentiable:
         for x in inputs:
             if x._ag is not None:
                 record = True
                 break
+        if record and op.uses_train_flag:
+            rec_attrs = dict(attrs, is_train=kwargs["is_train"])  # the gradient needs the mode
     if not _ENGINE.is_async:
-        outputs = [_wrap(r, ctx) for r in compute()]
+        if n_out == 1 and not op.mutates and not op.may_alias and op.check is None:
+            try:
+                result = kernel(*[x._data for x in inputs], **kwargs)
+            except Exception as exc:
+                raise diagnose(op.name, [x._data for x in inputs], ctx.backend.name,
+                               exc) from exc
+            outputs = [_wrap(result, ctx)]
+        else:
+            outputs = [_wrap(r, ctx) for r in
+                       _run_kernel(op, kernel, inputs, attrs, kwargs, ctx, n_out)]
         if record:
-            _ag.record_op(op, attrs, inputs, outputs)
+            _ag.record_op(op, rec_attrs, inputs, outputs)
     else:
         outputs = [_wrap(None, ctx) for _ in range(n_out)]
         twins = [_wrap(None, ctx) for _ in range(n_out)] if record else []
 
         def run() -> None:
-            results = compute()
+            results = _run_kernel(op, kernel, inputs, attrs, kwargs, ctx, n_out)
             for o, r in zip(outputs, results):
                 o._data = r
             for t, r in zip(twins, results):
@@ -194,10 +221,23 @@ def invoke(op: OpDef, inputs: Sequence[Any], attrs: Optional[dict] = None, out: 
         writes = outputs + twins + [inputs[i] for i in op.mutates]
         _ENGINE.engine.push(run, ctx, inputs, writes)
         if record:
-            _ag.record_op(op, attrs, inputs, outputs, twins)
+            _ag.record_op(op, rec_attrs, inputs, outputs, twins)
+    if op.num_visible_outputs is not None:
+        n_vis = op.visible_count(attrs)
+        outputs = outputs[:n_vis]  # hidden outputs live on only in the autograd node
+    else:
+        n_vis = n_out
     if out is not None:
         return _write_out(op, outputs, out)
-    return outputs[0] if n_out == 1 else outputs
+    return outputs[0] if n_vis == 1 else outputs
+
+
+_NO_ATTRS: dict = {}
+
+
+def _different_contexts(op: OpDef, inputs: Sequence[Any]) -> None:
+    raise MXNetValueError(f"{op.name}: all inputs must be on one context; got "
+                          + ", ".join(str(i._ctx) for i in inputs))
 
 
 def _write_out(op: OpDef, outputs: List[Any], out: Any) -> Any:

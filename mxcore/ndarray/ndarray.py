@@ -13,7 +13,7 @@ from ..base import MXNetError, MXNetTypeError, MXNetValueError
 from ..context import Context, _maybe_ctx
 from ..dtypes import normalize_dtype
 from ..ops.registry import OPS
-from .invoke import diagnose, invoke, resolve_kernel
+from .invoke import bind_array_type, diagnose, invoke, resolve_kernel
 
 __all__ = ["NDArray", "_wrap"]
 
@@ -291,6 +291,9 @@ def _wrap(data: Any, ctx: Context) -> NDArray:
     out._grad = None
     out._pending = None
     return out
+
+
+bind_array_type(NDArray, _wrap)
 
 
 class _CopyToOp:

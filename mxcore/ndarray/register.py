@@ -6,6 +6,7 @@ import inspect
 from typing import Any, Callable, Dict, List
 
 from ..base import MXNetTypeError, MXNetValueError
+from ..context import _maybe_ctx
 from ..ops.registry import OPS, REQUIRED, OpDef
 from .invoke import invoke
 
@@ -50,7 +51,7 @@ def make_function(op: OpDef, public_name: str) -> Callable:
     def function(*args: Any, out: Any = None, name: Any = None, ctx: Any = None,
                  **kwargs: Any) -> Any:
         bound, params = _bind(op, args, kwargs)
-        attrs = op.parse_attrs(params) if params or op.required else dict(op.defaults)
+        attrs = op.parse_attrs(params) if params or op.required else op.defaults
         if op.variadic:
             arrays = bound
         else:
@@ -67,8 +68,6 @@ def make_function(op: OpDef, public_name: str) -> Callable:
             if not isinstance(value, NDArray):
                 raise MXNetTypeError(
                     f"{op.name}: input {i} must be an NDArray, got {type(value).__name__}")
-        from ..context import _maybe_ctx
-
         return invoke(op, arrays, attrs, out=out, ctx=_maybe_ctx(ctx) if ctx else None)
 
     function.__name__ = public_name

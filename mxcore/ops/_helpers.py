@@ -20,7 +20,9 @@ def unbroadcast(F: Any, grad: Any, shape: Tuple[int, ...]) -> Any:
         i + lead for i, d in enumerate(shape) if d == 1 and gshape[i + lead] != 1)
     if axes:
         grad = F.sum(grad, axis=axes, keepdims=True)
-    return F.reshape(grad, shape)
+        if lead == 0:
+            return grad  # keepdims already left exactly ``shape``
+    return F.reshape(grad, shape=tuple(shape))
 
 
 def normalize_axis(axis: int, ndim: int, op: str = "") -> int:

@@ -161,6 +161,7 @@ class OpDef:
         primitive: Optional[str] = None,
         gradient: Optional[Callable] = None,
         num_outputs: Union[int, Callable[[dict], int]] = 1,
+        num_visible_outputs: Union[None, int, Callable[[dict], int]] = None,
         variadic: bool = False,
         optional_inputs: Callable[[dict], Sequence[str]] = None,
         mutates: Sequence[int] = (),
@@ -186,12 +187,16 @@ class OpDef:
         self.primitive = primitive
         self.gradient = gradient
         self.num_outputs = num_outputs
+        #: outputs the caller sees (None = all); the rest are hidden outputs kept for the
+        #: gradient, as MXNet's FNumVisibleOutputs (Dropout's mask, BatchNorm's batch stats)
+        self.num_visible_outputs = num_visible_outputs
         self.variadic = variadic
         #: attrs -> names of the inputs actually used (e.g. no bias when no_bias=True)
         self.optional_inputs = optional_inputs
         self.mutates = tuple(mutates)
         self.may_alias = may_alias
         self.uses_rng = uses_rng
+        #: compute gets ``is_train=``; the recorded node keeps it, so the gradient gets it too
         self.uses_train_flag = uses_train_flag
         self.infer_shape = infer_shape
         #: optional ``check(shapes, dtypes, **attrs)`` run before compute; raises ValueError
@@ -202,9 +207,27 @@ class OpDef:
         self.differentiable = gradient is not None if differentiable is None else differentiable
         #: backend -> resolved kernel callable (filled by dispatch)
         self.kernel_cache: Dict[Any, Callable] = {}
+        #: user arguments -> normalised attrs (see parse_attrs)
+        self._attr_cache: Dict[tuple, Dict[str, Any]] = {}
 
     def parse_attrs(self, kwargs: Dict[str, Any]) -> Dict[str, Any]:
-        """Validate and normalise user parameters; fill defaults. Raises MXNetError."""
+        """Validate and normalise user parameters; fill defaults. Raises MXNetError.
+
+        Results for hashable arguments are cached: the returned dict is shared and must not
+        be modified.
+        """
+        try:
+            key = tuple(kwargs.items())
+            cached = self._attr_cache.get(key)
+        except TypeError:  # unhashable values (lists, arrays): no caching
+            return self._parse_attrs(kwargs)
+        if cached is None:
+            cached = self._parse_attrs(kwargs)
+            if len(self._attr_cache) < 256:
+                self._attr_cache[key] = cached
+        return cached
+
+    def _parse_attrs(self, kwargs: Dict[str, Any]) -> Dict[str, Any]:
         attrs = dict(self.defaults)
         for key, value in kwargs.items():
             param = self.params.get(key)
@@ -227,6 +250,12 @@ class OpDef:
 
     def output_count(self, attrs: Dict[str, Any]) -> int:
         n = self.num_outputs
+        return n(attrs) if callable(n) else n
+
+    def visible_count(self, attrs: Dict[str, Any]) -> int:
+        n = self.num_visible_outputs
+        if n is None:
+            return self.output_count(attrs)
         return n(attrs) if callable(n) else n
 
     def input_names(self, attrs: Dict[str, Any]) -> Sequence[str]:
