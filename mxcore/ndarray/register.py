@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable, Dict, List
 
-from ..base import MXNetTypeError, MXNetValueError
+from ..base import MXNetError, MXNetTypeError, MXNetValueError
 from ..context import _maybe_ctx
 from ..ops.registry import OPS, REQUIRED, OpDef
 from .invoke import invoke
@@ -44,30 +44,58 @@ def _bind(op: OpDef, args: tuple, kwargs: Dict[str, Any]) -> tuple:
     return given, kwargs
 
 
+def _arrays_and_attrs(op: OpDef, args: tuple, kwargs: Dict[str, Any], array_type: type
+                      ) -> tuple:
+    """Bind user arguments: the list of input arrays and the normalised attrs."""
+    bound, params = _bind(op, args, kwargs)
+    attrs = op.parse_attrs(params) if params or op.required else op.defaults
+    if op.variadic:
+        arrays = bound
+    else:
+        arrays = []
+        for input_name in op.input_names(attrs):
+            value = bound.pop(input_name, None)
+            if value is None:
+                raise MXNetValueError(f"{op.name}: input {input_name!r} is required")
+            arrays.append(value)
+        for input_name, value in bound.items():
+            if value is not None and input_name not in op.inputs:
+                raise MXNetTypeError(f"{op.name}: unexpected input {input_name!r}")
+    for i, value in enumerate(arrays):
+        if not isinstance(value, array_type):
+            raise MXNetTypeError(
+                f"{op.name}: input {i} must be an NDArray, got {type(value).__name__}")
+    return arrays, attrs
+
+
+def _tag_backend(exc: MXNetError, args: tuple, kwargs: Dict[str, Any], ctx: Any
+                 ) -> MXNetError:
+    """Add ``[backend X]`` (of the inputs' or the target context) to an argument error."""
+    msg = str(exc)
+    if "[backend " in msg:
+        return exc
+    context = ctx
+    for value in list(args) + list(kwargs.values()):
+        if hasattr(value, "_ctx"):
+            context = value._ctx
+            break
+    try:
+        name = _maybe_ctx(context).backend.name
+    except MXNetError:
+        return exc
+    return type(exc)(f"{msg} [backend {name}]")
+
+
 def make_function(op: OpDef, public_name: str) -> Callable:
     """The ``mx.nd`` function for ``op``."""
     from .ndarray import NDArray
 
     def function(*args: Any, out: Any = None, name: Any = None, ctx: Any = None,
                  **kwargs: Any) -> Any:
-        bound, params = _bind(op, args, kwargs)
-        attrs = op.parse_attrs(params) if params or op.required else op.defaults
-        if op.variadic:
-            arrays = bound
-        else:
-            arrays = []
-            for input_name in op.input_names(attrs):
-                value = bound.pop(input_name, None)
-                if value is None:
-                    raise MXNetValueError(f"{op.name}: input {input_name!r} is required")
-                arrays.append(value)
-            for input_name, value in bound.items():
-                if value is not None and input_name not in op.inputs:
-                    raise MXNetTypeError(f"{op.name}: unexpected input {input_name!r}")
-        for i, value in enumerate(arrays):
-            if not isinstance(value, NDArray):
-                raise MXNetTypeError(
-                    f"{op.name}: input {i} must be an NDArray, got {type(value).__name__}")
+        try:
+            arrays, attrs = _arrays_and_attrs(op, args, kwargs, NDArray)
+        except MXNetError as exc:
+            raise _tag_backend(exc, args, kwargs, ctx) from None
         return invoke(op, arrays, attrs, out=out, ctx=_maybe_ctx(ctx) if ctx else None)
 
     function.__name__ = public_name
