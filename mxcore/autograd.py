@@ -252,6 +252,8 @@ def _run_backward(heads, head_grads, variables=None, retain_graph=False, create_
                 if not any(g is not None for g in ograds):
                     continue
                 ograds = [nd.zeros_like(o) if g is None else g for g, o in zip(ograds, outputs)]
+            if create_graph:
+                outputs = _recordable_outputs(node, outputs)
             in_grads = node.op.gradient(nd, node.inputs, outputs, ograds, **node.attrs)
             for inp, g in zip(node.inputs, in_grads):
                 entry = inp._ag
@@ -267,6 +269,21 @@ def _run_backward(heads, head_grads, variables=None, retain_graph=False, create_
             node.inputs = ()
             node.outputs = ()
     return {key: grads[key] for key in leaves if key in grads}, leaves
+
+
+def _recordable_outputs(node: Node, outputs: Sequence[Any]) -> List[Any]:
+    """Twins of ``node``'s outputs that carry its autograd entries.
+
+    A gradient written with the op's outputs (``exp``, ``sigmoid``, ``sqrt`` ...) then stays
+    differentiable with respect to the inputs under ``create_graph=True``. The twins are not
+    stored on the node, so no reference cycle is made.
+    """
+    twins = []
+    for i, out in enumerate(outputs):
+        twin = out._detached()
+        twin._ag = Entry(node, i)
+        twins.append(twin)
+    return twins
 
 
 def backward(heads: Any, head_grads: Any = None, retain_graph: bool = False,

@@ -145,10 +145,13 @@ def make_kernels(xp: Any) -> dict:
 
     def mod(a, b):
         with q():
-            out = xp.mod(a, b)
-            if not _is_int(a.dtype):
-                return xp.where(b == 0, xp.zeros((), a.dtype), out).astype(a.dtype)
-            return out
+            if _is_int(a.dtype):
+                return xp.mod(a, b)
+            # written out from fmod so every library agrees at infinities (CuPy's mod
+            # gives NaN for mod(-1, inf) where NumPy and Python give inf)
+            r = xp.fmod(a, b)
+            r = xp.where((r != 0) & ((r < 0) != (b < 0)), r + b, r)
+            return xp.where(b == 0, xp.zeros((), a.dtype), r).astype(a.dtype)
     k["mod"] = mod
     k["arctan2"] = lambda a, b: _quiet_call(q, xp.arctan2, a, b)
     k["hypot"] = lambda a, b: _quiet_call(q, xp.hypot, a, b)
@@ -296,12 +299,9 @@ def _quiet_call(q, fn, *args):
 
 def _add_at(xp: Any) -> Callable:
     """``target[key] += updates`` with duplicates accumulating."""
-    if xp is np:
-        return np.add.at
-    try:
-        import cupyx
-    except ImportError:
+    if hasattr(xp.add, "at"):  # NumPy, and CuPy >= 13 (which deprecates cupyx.scatter_add)
         return xp.add.at
+    import cupyx
 
     def add_at(target, key, updates):
         cupyx.scatter_add(target, key, updates)

@@ -17,11 +17,11 @@ __all__ = ["ThreadedEngine"]
 
 
 class _Task:
-    __slots__ = ("fn", "reads", "done", "error", "reported")
+    __slots__ = ("fn", "deps", "done", "error", "reported")
 
-    def __init__(self, fn: Callable[[], None], reads: Sequence[Any]):
+    def __init__(self, fn: Callable[[], None], deps: Sequence["_Task"]):
         self.fn = fn
-        self.reads = reads
+        self.deps = deps  # tasks producing what fn reads, captured at push time
         self.done = threading.Event()
         self.error: Optional[BaseException] = None
         self.reported = False
@@ -39,19 +39,17 @@ class _Worker:
         while True:
             task = self.queue.get()
             try:
-                for array in task.reads:
-                    dep = array._pending
-                    if dep is not None and dep is not task:
-                        dep.done.wait()
-                        if dep.error is not None:
-                            raise dep.error
+                for dep in task.deps:
+                    dep.done.wait()
+                    if dep.error is not None:
+                        raise dep.error
                 task.fn()
             except BaseException as exc:  # stored, surfaced at the sync point
                 task.error = exc
                 self.engine._record_error(task)
             finally:
                 task.fn = None
-                task.reads = ()
+                task.deps = ()
                 task.done.set()
 
 
@@ -82,7 +80,10 @@ class ThreadedEngine:
 
     def push(self, fn: Callable[[], None], ctx: Any, reads: Sequence[Any],
              writes: Sequence[Any]) -> None:
-        task = _Task(fn, tuple(reads))
+        # dependencies are the producers pending *now*: a later push may replace
+        # ``_pending`` (e.g. ``x += 1`` writes x after reading it) before this task runs
+        deps = tuple(t for t in (array._pending for array in reads) if t is not None)
+        task = _Task(fn, deps)
         for array in writes:
             array._pending = task
         worker = self._worker(ctx)

@@ -28,10 +28,13 @@ def waitall() -> None:
 
 from . import random, sparse  # noqa: E402
 from .fluent import attach_fluent_methods as _attach_fluent  # noqa: E402
-from .serialization import load, save  # noqa: E402
+from .serialization import load, load_frombuffer, save  # noqa: E402
+from .sparse import BaseSparseNDArray, CSRNDArray, RowSparseNDArray, cast_storage  # noqa: E402
 from .utils import *  # noqa: E402,F401,F403
 
 _attach_fluent(_generated)
 
 __all__ = ["NDArray", "array", "empty", "zeros", "ones", "full", "arange", "linspace", "eye",
-           "waitall", "sparse", "random", "op", "save", "load"] + [n for n in _generated if not n.startswith("_")]
+           "waitall", "sparse", "random", "op", "save", "load", "load_frombuffer",
+           "cast_storage", "BaseSparseNDArray", "CSRNDArray", "RowSparseNDArray"]
+__all__ += [n for n in _generated if not n.startswith("_") and n not in __all__]

@@ -93,8 +93,8 @@ def diagnose(op_name: str, arrays: Sequence[Any], backend_name: str,
         cls = type(exc)
         if not msg.startswith(op_name + ":"):
             msg = f"{op_name}: {msg}"
-        shapes = [getattr(a, "shape", ()) for a in arrays]
-        dtypes = [getattr(a, "dtype", type(a).__name__) for a in arrays]
+        shapes = [getattr(a, "shape", ()) for a in arrays] if arrays else None
+        dtypes = [getattr(a, "dtype", type(a).__name__) for a in arrays] if arrays else None
         return op_error(op_name, msg[len(op_name) + 2:], shapes, dtypes, backend_name, cls)
     cls = MXNetValueError
     for base, mapped in _ERROR_CLASSES:
@@ -103,8 +103,8 @@ def diagnose(op_name: str, arrays: Sequence[Any], backend_name: str,
             break
     if "unsupported" in str(exc).lower() and "dtype" in str(exc).lower():
         cls = UnsupportedByDevice
-    shapes = [getattr(a, "shape", ()) for a in arrays]
-    dtypes = [getattr(a, "dtype", type(a).__name__) for a in arrays]
+    shapes = [getattr(a, "shape", ()) for a in arrays] if arrays else None
+    dtypes = [getattr(a, "dtype", type(a).__name__) for a in arrays] if arrays else None
     return op_error(op_name, str(exc) or type(exc).__name__, shapes, dtypes, backend_name, cls)
 
 

@@ -164,9 +164,8 @@ class NDArray:
         return self._detached()
 
     def _detached(self) -> "NDArray":
-        out = _wrap(self._data, self._ctx)
-        out._pending = self._pending
-        return out
+        # an asynchronous engine fills ``_data`` in on this object only: wait for it first
+        return _wrap(self._sync(), self._ctx)
 
     # -- autograd ------------------------------------------------------------------------------
     def attach_grad(self, grad_req: str = "write", stype: Optional[str] = None) -> None:
@@ -187,6 +186,8 @@ class NDArray:
         backend = self._ctx.backend
         setitem = backend.kernels["setitem"]
         if isinstance(value, NDArray):
+            if value.stype != "default":
+                value = value.tostype("default")
             if value._ctx is not self._ctx:
                 value = value.copyto(self._ctx)
             reads = [value]

@@ -1,1 +1,684 @@
-"""The storage-type seam: sparse arrays (placeholder module, being written)."""
+"""The storage-type seam: ``row_sparse`` and ``csr`` arrays (``mx.nd.sparse``).
+
+A sparse array keeps its components as dense NDArrays on its context — ``data`` (the stored
+values), ``indices`` and, for CSR, ``indptr`` (both int64) — plus its logical shape; the
+``_data`` slot of the NDArray base is ``None``. Operators have no sparse kernels yet: dispatch
+calls :func:`densify_for`, which converts sparse inputs to dense and warns once per operator
+(as MXNet's "storage fallback"). Sparse kernels can later be added per op without changing
+this interface. Conversions between storage types run on the host through NumPy.
+
+Example::
+
+    >>> import mxcore as mx
+    >>> x = mx.nd.sparse.row_sparse_array(([[1, 2]], [1]), shape=(3, 2))
+    >>> x
+    <BLANKLINE>
+    <RowSparseNDArray 3x2 @cpu(0)>
+    >>> x.asnumpy()
+    array([[0., 0.],
+           [1., 2.],
+           [0., 0.]], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import warnings
+from typing import Any, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ..base import MXNetError, MXNetTypeError, MXNetValueError
+from ..context import Context, _maybe_ctx
+from ..dtypes import DEFAULT_DTYPE, normalize_dtype
+from .ndarray import NDArray, _wrap
+
+__all__ = ["BaseSparseNDArray", "RowSparseNDArray", "CSRNDArray", "StorageFallbackWarning",
+           "row_sparse_array", "csr_matrix", "zeros", "empty", "array", "cast_storage",
+           "densify_for", "STORAGE_TYPES"]
+
+STORAGE_TYPES: Tuple[str, ...] = ("default", "row_sparse", "csr")
+_I64 = np.dtype("int64")
+
+
+class StorageFallbackWarning(UserWarning):
+    """An operator ran on dense copies of sparse inputs (it has no sparse kernel)."""
+
+
+# -- host-side formats (NumPy; shared with .params I/O) ---------------------------------------
+def _host_index(values: Any, what: str) -> np.ndarray:
+    """An int64 index vector from integers (or integral floats)."""
+    if isinstance(values, NDArray):
+        values = values.asnumpy()
+    arr = np.asarray(values)
+    if arr.size == 0:
+        return np.zeros(arr.shape, _I64)
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)) or not np.all(arr == np.trunc(arr)):
+            raise MXNetValueError(f"{what} must hold integers")
+    elif arr.dtype.kind not in "iu":
+        raise MXNetTypeError(f"{what} must hold integers, got dtype {arr.dtype}")
+    return arr.astype(_I64)
+
+
+def _host_values(values: Any, dtype: np.dtype) -> np.ndarray:
+    if isinstance(values, NDArray):
+        values = values.asnumpy()
+    try:
+        return np.array(values, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise MXNetValueError(f"cannot convert {type(values).__name__} to {dtype}: "
+                              f"{exc}") from None
+
+
+def _check_shape(shape: Any, what: str) -> Tuple[int, ...]:
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    try:
+        shape = tuple(int(d) for d in shape)
+    except (TypeError, ValueError):
+        raise MXNetTypeError(f"{what}: shape must be a tuple of ints, got {shape!r}") from None
+    if any(d < 0 for d in shape):
+        raise MXNetValueError(f"{what}: negative dimension in shape {shape}")
+    return shape
+
+
+def check_rsp(values: np.ndarray, indices: np.ndarray, shape: Tuple[int, ...]) -> None:
+    """Raise MXNetValueError unless the parts form a valid row_sparse array."""
+    if not shape:
+        raise MXNetValueError("row_sparse: the shape needs at least one dimension")
+    if indices.ndim != 1:
+        raise MXNetValueError(f"row_sparse: indices must be 1-D, got shape {indices.shape}")
+    if values.shape != (indices.shape[0],) + tuple(shape[1:]):
+        raise MXNetValueError(
+            f"row_sparse: data of shape {values.shape} does not fit {indices.shape[0]} rows "
+            f"of shape {tuple(shape[1:])}")
+    if indices.size:
+        if indices.min() < 0 or indices.max() >= shape[0]:
+            raise MXNetValueError(f"row_sparse: row indices must lie in [0, {shape[0]})")
+        if np.any(np.diff(indices) <= 0):
+            raise MXNetValueError("row_sparse: row indices must be sorted and unique")
+
+
+def check_csr(values: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
+              shape: Tuple[int, ...]) -> None:
+    """Raise MXNetValueError unless the parts form a valid CSR matrix."""
+    if len(shape) != 2:
+        raise MXNetValueError(f"csr: the shape must be 2-D, got {shape}")
+    if values.ndim != 1 or indices.ndim != 1 or indptr.ndim != 1:
+        raise MXNetValueError("csr: data, indices and indptr must be 1-D")
+    if indptr.shape[0] != shape[0] + 1:
+        raise MXNetValueError(f"csr: indptr needs {shape[0] + 1} entries for {shape[0]} rows, "
+                              f"got {indptr.shape[0]}")
+    if values.shape[0] != indices.shape[0]:
+        raise MXNetValueError(f"csr: data has {values.shape[0]} entries, indices "
+                              f"{indices.shape[0]}")
+    if indptr[0] != 0 or indptr[-1] != indices.shape[0] or np.any(np.diff(indptr) < 0):
+        raise MXNetValueError("csr: indptr must start at 0, never decrease and end at nnz")
+    if indices.size and (indices.min() < 0 or indices.max() >= shape[1]):
+        raise MXNetValueError(f"csr: column indices must lie in [0, {shape[1]})")
+
+
+def _rsp_to_dense(values: np.ndarray, indices: np.ndarray, shape: Tuple[int, ...]
+                  ) -> np.ndarray:
+    out = np.zeros(shape, values.dtype)
+    out[indices] = values
+    return out
+
+
+def _csr_to_dense(values: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
+                  shape: Tuple[int, ...]) -> np.ndarray:
+    out = np.zeros(shape, values.dtype)
+    rows = np.repeat(np.arange(shape[0]), np.diff(indptr))
+    np.add.at(out, (rows, indices), values)  # duplicate entries add up, as in scipy
+    return out
+
+
+def _dense_to_rsp(host: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    if host.ndim == 0:
+        raise MXNetValueError("row_sparse: cannot hold a 0-d array")
+    flat = host.reshape(host.shape[0], -1)
+    indices = np.flatnonzero((flat != 0).any(axis=1)).astype(_I64)
+    return np.ascontiguousarray(host[indices]), indices
+
+
+def _dense_to_csr(host: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if host.ndim != 2:
+        raise MXNetValueError(f"csr: to convert to CSR the array must be 2-D, got shape "
+                              f"{host.shape}")
+    rows, cols = np.nonzero(host)
+    indptr = np.zeros(host.shape[0] + 1, _I64)
+    np.cumsum(np.bincount(rows, minlength=host.shape[0]), out=indptr[1:])
+    return np.ascontiguousarray(host[rows, cols]), cols.astype(_I64), indptr
+
+
+def _upload(host: np.ndarray, ctx: Context) -> NDArray:
+    return _wrap(ctx.backend.from_host(np.ascontiguousarray(host), ctx.device_id), ctx)
+
+
+def _new(cls: type, values: NDArray, aux: Sequence[NDArray], shape: Tuple[int, ...],
+         ctx: Context) -> "BaseSparseNDArray":
+    out = object.__new__(cls)
+    out._data = None
+    out._ctx = ctx
+    out._ag = None
+    out._grad = None
+    out._pending = None
+    out._values = values
+    out._aux = tuple(aux)
+    out._sp_shape = tuple(shape)
+    return out
+
+
+def make_row_sparse(values: np.ndarray, indices: np.ndarray, shape: Tuple[int, ...],
+                    ctx: Context, check: bool = True) -> "RowSparseNDArray":
+    """A RowSparseNDArray on ``ctx`` from host parts (validated unless ``check=False``)."""
+    indices = indices.astype(_I64, copy=False)
+    if check:
+        check_rsp(values, indices, shape)
+    return _new(RowSparseNDArray, _upload(values, ctx), [_upload(indices, ctx)], shape, ctx)
+
+
+def make_csr(values: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
+             shape: Tuple[int, ...], ctx: Context, check: bool = True) -> "CSRNDArray":
+    """A CSRNDArray on ``ctx`` from host parts (validated unless ``check=False``)."""
+    indices = indices.astype(_I64, copy=False)
+    indptr = indptr.astype(_I64, copy=False)
+    if check:
+        check_csr(values, indices, indptr, shape)
+    return _new(CSRNDArray, _upload(values, ctx),
+                [_upload(indptr, ctx), _upload(indices, ctx)], shape, ctx)
+
+
+# -- the array classes -------------------------------------------------------------------------
+class BaseSparseNDArray(NDArray):
+    """Common base of sparse arrays: components as dense NDArrays plus a logical shape."""
+
+    __slots__ = ("_values", "_aux", "_sp_shape")
+    _stype = "undefined"
+
+    # -- properties ----------------------------------------------------------------------------
+    @property
+    def shape(self) -> Tuple[int, ...]:
+        return self._sp_shape
+
+    @property
+    def dtype(self) -> type:
+        return self._values.dtype
+
+    @property
+    def size(self) -> int:
+        return math.prod(self._sp_shape)
+
+    @property
+    def ndim(self) -> int:
+        return len(self._sp_shape)
+
+    @property
+    def data(self) -> NDArray:
+        """A copy of the stored values (a dense NDArray)."""
+        return self._values.copy()
+
+    @property
+    def handle(self) -> Any:
+        return None
+
+    @property
+    def _storage_shape(self) -> Tuple[int, ...]:
+        return self._values.shape
+
+    def _host_parts(self) -> List[np.ndarray]:
+        """Host copies of the components: values, then aux arrays in MXNet's order."""
+        return [self._values.asnumpy()] + [a.asnumpy() for a in self._aux]
+
+    # -- conversion ------------------------------------------------------------------------------
+    def asnumpy(self) -> np.ndarray:
+        """A dense NumPy copy."""
+        raise NotImplementedError
+
+    def tostype(self, stype: str) -> NDArray:
+        return cast_storage(self, stype)
+
+    def astype(self, dtype: Any, copy: bool = True) -> "BaseSparseNDArray":
+        dt = normalize_dtype(dtype, "astype")
+        if not copy and np.dtype(self.dtype) == dt:
+            return self
+        return _new(type(self), self._values.astype(dt), [a.copy() for a in self._aux],
+                    self._sp_shape, self._ctx)
+
+    def copy(self) -> "BaseSparseNDArray":
+        return _new(type(self), self._values.copy(), [a.copy() for a in self._aux],
+                    self._sp_shape, self._ctx)
+
+    def copyto(self, other: Any) -> NDArray:
+        """Copy into ``other`` (an NDArray of any storage type) or onto context ``other``."""
+        if isinstance(other, NDArray):
+            if other is self:
+                return other
+            if other.shape != self.shape:
+                raise MXNetValueError(f"copyto: shape {self.shape} does not match destination "
+                                      f"{other.shape}")
+            if other.stype == "default":
+                other._assign(self.tostype("default").as_in_context(other.context))
+            else:
+                other._assign(self)
+            return other
+        ctx = _maybe_ctx(other)
+        return _new(type(self), self._values.copyto(ctx), [a.copyto(ctx) for a in self._aux],
+                    self._sp_shape, ctx)
+
+    def detach(self) -> "BaseSparseNDArray":
+        return _new(type(self), self._values, self._aux, self._sp_shape, self._ctx)
+
+    _detached = detach
+
+    def attach_grad(self, grad_req: str = "write", stype: Optional[str] = None) -> None:
+        raise MXNetError(f"attach_grad: autograd on {self.stype} arrays is not supported yet; "
+                         "convert with tostype('default') first")
+
+    def wait_to_read(self) -> None:
+        self._values.wait_to_read()
+        for a in self._aux:
+            a.wait_to_read()
+
+    def check_format(self, full_check: bool = True) -> None:
+        """Raise MXNetValueError when the components do not form a valid array."""
+        raise NotImplementedError
+
+    # -- writing -----------------------------------------------------------------------------------
+    def _assign(self, value: Any, key: tuple = ()) -> None:
+        """Replace the whole content with ``value`` (kept in this array's storage type)."""
+        if key not in ((), (slice(None),), slice(None), Ellipsis):
+            raise MXNetError(f"{self.stype} arrays only support assignment to the whole array "
+                             "(x[:] = value)")
+        if isinstance(value, NDArray):
+            src = value
+        else:
+            host = np.broadcast_to(np.asarray(value, dtype=np.dtype(self.dtype)), self.shape)
+            src = _upload(host, self._ctx)
+        if src.shape != self.shape:
+            raise MXNetValueError(f"cannot assign an array of shape {src.shape} to a "
+                                  f"{self.stype} array of shape {self.shape}")
+        new = cast_storage(src, self.stype).as_in_context(self._ctx)
+        if np.dtype(new.dtype) != np.dtype(self.dtype):
+            new = new.astype(self.dtype)
+        self._values, self._aux = new._values, new._aux
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._assign(value, key)
+
+    def __getitem__(self, key: Any) -> NDArray:
+        if isinstance(key, slice) and key == slice(None):
+            return self
+        return _fallback("__getitem__", self)[key]
+
+    # -- Python protocol ---------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        shape_info = "x".join(str(d) for d in self.shape)
+        return f"\n<{type(self).__name__} {shape_info} @{self._ctx}>"
+
+    def __reduce__(self):
+        return (_rebuild, (self.stype, self._host_parts(), self._sp_shape,
+                           self._ctx.device_type, self._ctx.device_id))
+
+    __hash__ = NDArray.__hash__
+
+
+class RowSparseNDArray(BaseSparseNDArray):
+    """Rows of a dense array: ``data[i]`` is row ``indices[i]``; all other rows are zero.
+
+    Example::
+
+        >>> import mxcore as mx
+        >>> x = mx.nd.sparse.row_sparse_array(([[1, 2]], [1]), shape=(3, 2))
+        >>> x.indices.asnumpy()
+        array([1])
+    """
+
+    __slots__ = ()
+    _stype = "row_sparse"
+
+    @property
+    def indices(self) -> NDArray:
+        """A copy of the row indices (int64)."""
+        return self._aux[0].copy()
+
+    def asnumpy(self) -> np.ndarray:
+        values, indices = self._host_parts()
+        return _rsp_to_dense(values, indices, self._sp_shape)
+
+    def check_format(self, full_check: bool = True) -> None:
+        values, indices = self._host_parts()
+        check_rsp(values, indices, self._sp_shape)
+
+
+class CSRNDArray(BaseSparseNDArray):
+    """A 2-D compressed sparse row matrix: row ``i`` holds ``data[indptr[i]:indptr[i+1]]`` at
+    columns ``indices[indptr[i]:indptr[i+1]]``.
+
+    Example::
+
+        >>> import mxcore as mx
+        >>> x = mx.nd.sparse.csr_matrix(([1, 2], [0, 2], [0, 1, 2]), shape=(2, 3))
+        >>> x.asnumpy()
+        array([[1., 0., 0.],
+               [0., 0., 2.]], dtype=float32)
+    """
+
+    __slots__ = ()
+    _stype = "csr"
+
+    @property
+    def indices(self) -> NDArray:
+        """A copy of the column indices (int64)."""
+        return self._aux[1].copy()
+
+    @property
+    def indptr(self) -> NDArray:
+        """A copy of the row pointers (int64)."""
+        return self._aux[0].copy()
+
+    def _host_csr(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        values, indptr, indices = self._host_parts()
+        return values, indices, indptr
+
+    def asnumpy(self) -> np.ndarray:
+        return _csr_to_dense(*self._host_csr(), self._sp_shape)
+
+    def asscipy(self) -> Any:
+        """A ``scipy.sparse.csr_matrix`` copy (needs SciPy)."""
+        import scipy.sparse as sps
+
+        values, indices, indptr = self._host_csr()
+        return sps.csr_matrix((values, indices, indptr), shape=self._sp_shape)
+
+    def check_format(self, full_check: bool = True) -> None:
+        check_csr(*self._host_csr(), self._sp_shape)
+
+    def __getitem__(self, key: Any) -> NDArray:
+        rows = self._sp_shape[0]
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            if not -rows <= key < rows:
+                raise MXNetValueError(f"index {key} is out of bounds for {rows} rows")
+            key = slice(key % rows, key % rows + 1)
+        if isinstance(key, slice):
+            start, stop, step = key.indices(rows)
+            if step == 1:
+                stop = max(start, stop)
+                values, indices, indptr = self._host_csr()
+                lo, hi = indptr[start], indptr[stop]
+                return make_csr(values[lo:hi], indices[lo:hi], indptr[start:stop + 1] - lo,
+                                (stop - start, self._sp_shape[1]), self._ctx, check=False)
+        return _fallback("__getitem__", self)[key]
+
+
+def _rebuild(stype: str, parts: List[np.ndarray], shape: Tuple[int, ...], device_type: str,
+             device_id: int) -> BaseSparseNDArray:
+    ctx = Context(device_type, device_id)
+    if stype == "row_sparse":
+        return make_row_sparse(parts[0], parts[1], shape, ctx)
+    return make_csr(parts[0], parts[2], parts[1], shape, ctx)
+
+
+# -- operators on sparse arrays fall back to dense ---------------------------------------------
+_WARNED: set = set()
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _warn_fallback(op_name: str, stypes: Sequence[str]) -> None:
+    if op_name in _WARNED:
+        return
+    _WARNED.add(op_name)
+    if os.environ.get("MXNET_STORAGE_FALLBACK_LOG_VERBOSE", "1") == "0":
+        return
+    warnings.warn(
+        f"{op_name}: no kernel for input storage types ({', '.join(stypes)}); the inputs are "
+        "converted to dense arrays and the operator runs on those (the result is correct, "
+        "only slower). Set MXNET_STORAGE_FALLBACK_LOG_VERBOSE=0 to silence this.",
+        StorageFallbackWarning, stacklevel=_user_stacklevel())
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first caller outside mxcore."""
+    frame = sys._getframe(2)  # the caller of _warn_fallback
+    level = 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def densify_for(op_name: str, inputs: Sequence[NDArray]) -> List[NDArray]:
+    """Dense copies of the sparse ``inputs`` (dense ones unchanged) for ``op_name``; warns
+    once per operator name."""
+    _warn_fallback(op_name, [x.stype for x in inputs])
+    return [x.tostype("default") if x.stype != "default" else x for x in inputs]
+
+
+def _fallback(op_name: str, x: NDArray) -> NDArray:
+    if x.stype == "default":
+        return x
+    _warn_fallback(op_name, [x.stype])
+    return x.tostype("default")
+
+
+def _operator_fallback(name: str, inplace: bool):
+    base = getattr(NDArray, name.replace("__i", "__", 1) if inplace else name)
+
+    def method(self, other):
+        result = base(_fallback(name, self),
+                      _fallback(name, other) if isinstance(other, NDArray) else other)
+        if inplace and result is not NotImplemented:
+            self._assign(result)
+            return self
+        return result
+
+    method.__name__ = name
+    return method
+
+
+for _op in ("add", "sub", "mul", "truediv", "div", "mod", "pow"):
+    for _name in (f"__{_op}__", f"__r{_op}__"):
+        setattr(BaseSparseNDArray, _name, _operator_fallback(_name, False))
+    setattr(BaseSparseNDArray, f"__i{_op}__", _operator_fallback(f"__i{_op}__", True))
+for _name in ("__eq__", "__ne__", "__gt__", "__ge__", "__lt__", "__le__"):
+    setattr(BaseSparseNDArray, _name, _operator_fallback(_name, False))
+
+
+# -- conversion --------------------------------------------------------------------------------
+def cast_storage(x: NDArray, stype: str) -> NDArray:
+    """A copy of ``x`` in storage type ``stype`` ('default', 'row_sparse' or 'csr')."""
+    if not isinstance(x, NDArray):
+        raise MXNetTypeError(f"cast_storage: expected an NDArray, got {type(x).__name__}")
+    if stype not in STORAGE_TYPES:
+        raise MXNetValueError(f"cast_storage: unknown storage type {stype!r}; expected one of "
+                              f"{list(STORAGE_TYPES)}")
+    if x.stype == stype:
+        return x.copy()
+    ctx = x.context
+    host = x.asnumpy()
+    if stype == "default":
+        return _upload(host, ctx)
+    if stype == "row_sparse":
+        values, indices = _dense_to_rsp(host)
+        return make_row_sparse(values, indices, host.shape, ctx, check=False)
+    values, indices, indptr = _dense_to_csr(host)
+    return make_csr(values, indices, indptr, host.shape, ctx, check=False)
+
+
+# -- construction ------------------------------------------------------------------------------
+def _default_dtype(source: Any, dtype: Any) -> np.dtype:
+    if dtype is not None:
+        return normalize_dtype(dtype, "sparse")
+    if isinstance(source, NDArray):
+        return np.dtype(source.dtype)
+    if isinstance(source, np.ndarray) or hasattr(source, "tocsr"):
+        return normalize_dtype(source.dtype, "sparse")
+    return DEFAULT_DTYPE
+
+
+def _is_shape(arg: Any) -> bool:
+    return isinstance(arg, tuple) and len(arg) > 0 and all(
+        isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in arg)
+
+
+def _from_dense_source(source: Any, stype: str, ctx: Context, dtype: Any) -> NDArray:
+    dt = _default_dtype(source, dtype)
+    host = _host_values(source, dt)
+    return cast_storage(_upload(host, ctx), stype)
+
+
+def row_sparse_array(arg1: Any, shape: Any = None, ctx: Optional[Context] = None,
+                     dtype: Any = None) -> RowSparseNDArray:
+    """A RowSparseNDArray from ``(data, indices)``, a shape (all zeros), another sparse or
+    dense array; indices are sorted if needed and must be unique and in range."""
+    context = _maybe_ctx(ctx)
+    if _is_shape(arg1):
+        return zeros("row_sparse", arg1, ctx=context, dtype=dtype)
+    if isinstance(arg1, tuple):
+        if len(arg1) != 2:
+            raise MXNetValueError(f"row_sparse_array: expected (data, indices), got a tuple of "
+                                  f"{len(arg1)} items")
+        dt = _default_dtype(arg1[0], dtype)
+        values = _host_values(arg1[0], dt)
+        indices = _host_index(arg1[1], "row_sparse_array: indices").reshape(-1)
+        if values.ndim == 0:
+            raise MXNetValueError("row_sparse_array: data needs at least one dimension")
+        if shape is None:
+            rows = int(indices.max()) + 1 if indices.size else 0
+            shape = (rows,) + values.shape[1:]
+        shape = _check_shape(shape, "row_sparse_array")
+        if indices.shape[0] == values.shape[0] and np.any(np.diff(indices) < 0):
+            order = np.argsort(indices, kind="stable")
+            values, indices = values[order], indices[order]
+        return make_row_sparse(values, indices, shape, context)
+    if isinstance(arg1, NDArray) and arg1.stype != "default":
+        out = arg1.tostype("row_sparse").as_in_context(context)
+    else:
+        out = _from_dense_source(arg1, "row_sparse", context, dtype)
+    if shape is not None and _check_shape(shape, "row_sparse_array") != out.shape:
+        raise MXNetValueError(f"row_sparse_array: shape {shape} differs from the source's "
+                              f"{out.shape}")
+    return out if dtype is None else out.astype(dtype, copy=False)
+
+
+def _coo_to_csr(values: np.ndarray, row: np.ndarray, col: np.ndarray,
+                shape: Tuple[int, ...]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR parts from COO triplets; duplicate coordinates add up, as in SciPy."""
+    if not (values.shape == row.shape == col.shape):
+        raise MXNetValueError("csr_matrix: COO data, row and col must have one length")
+    if row.size and (row.min() < 0 or row.max() >= shape[0] or col.min() < 0
+                     or col.max() >= shape[1]):
+        raise MXNetValueError(f"csr_matrix: COO coordinates out of range for shape {shape}")
+    order = np.lexsort((col, row))
+    values, row, col = values[order], row[order], col[order]
+    if row.size:
+        first = np.ones(row.size, bool)
+        first[1:] = (row[1:] != row[:-1]) | (col[1:] != col[:-1])
+        starts = np.flatnonzero(first)
+        values = np.add.reduceat(values, starts).astype(values.dtype)
+        row, col = row[starts], col[starts]
+    indptr = np.zeros(shape[0] + 1, _I64)
+    np.cumsum(np.bincount(row, minlength=shape[0]), out=indptr[1:])
+    return values, col, indptr
+
+
+def csr_matrix(arg1: Any, shape: Any = None, ctx: Optional[Context] = None,
+               dtype: Any = None) -> CSRNDArray:
+    """A CSRNDArray from ``(data, indices, indptr)``, ``(data, (row, col))``, a shape (all
+    zeros), a SciPy sparse matrix, or another sparse or dense 2-D array."""
+    context = _maybe_ctx(ctx)
+    if _is_shape(arg1):
+        return zeros("csr", arg1, ctx=context, dtype=dtype)
+    if isinstance(arg1, tuple) and len(arg1) == 3:
+        dt = _default_dtype(arg1[0], dtype)
+        values = _host_values(arg1[0], dt).reshape(-1)
+        indices = _host_index(arg1[1], "csr_matrix: indices").reshape(-1)
+        indptr = _host_index(arg1[2], "csr_matrix: indptr").reshape(-1)
+        if shape is None:
+            if indptr.size == 0:
+                raise MXNetValueError("csr_matrix: indptr needs at least one entry")
+            cols = int(indices.max()) + 1 if indices.size else 0
+            shape = (indptr.size - 1, cols)
+        return make_csr(values, indices, indptr, _check_shape(shape, "csr_matrix"), context)
+    if isinstance(arg1, tuple) and len(arg1) == 2 and isinstance(arg1[1], tuple):
+        dt = _default_dtype(arg1[0], dtype)
+        values = _host_values(arg1[0], dt).reshape(-1)
+        row = _host_index(arg1[1][0], "csr_matrix: row").reshape(-1)
+        col = _host_index(arg1[1][1], "csr_matrix: col").reshape(-1)
+        if shape is None:
+            shape = ((int(row.max()) + 1 if row.size else 0),
+                     (int(col.max()) + 1 if col.size else 0))
+        shape = _check_shape(shape, "csr_matrix")
+        if len(shape) != 2:
+            raise MXNetValueError(f"csr_matrix: the shape must be 2-D, got {shape}")
+        return make_csr(*_coo_to_csr(values, row, col, shape), shape, context)
+    if isinstance(arg1, tuple):
+        raise MXNetValueError("csr_matrix: expected (data, indices, indptr), (data, (row, "
+                              "col)) or a 2-D shape")
+    if hasattr(arg1, "tocsr") and hasattr(arg1, "nnz"):  # a SciPy sparse matrix
+        m = arg1.tocsr()
+        m.sum_duplicates()
+        dt = _default_dtype(arg1, dtype)
+        out = make_csr(np.asarray(m.data, dt), np.asarray(m.indices), np.asarray(m.indptr),
+                       tuple(m.shape), context)
+    elif isinstance(arg1, NDArray) and arg1.stype != "default":
+        out = arg1.tostype("csr").as_in_context(context)
+    else:
+        out = _from_dense_source(arg1, "csr", context, dtype)
+    if shape is not None and _check_shape(shape, "csr_matrix") != out.shape:
+        raise MXNetValueError(f"csr_matrix: shape {shape} differs from the source's "
+                              f"{out.shape}")
+    return out if dtype is None else out.astype(dtype, copy=False)
+
+
+def zeros(stype: str, shape: Any, ctx: Optional[Context] = None, dtype: Any = None,
+          **kwargs: Any) -> NDArray:
+    """An all-zero array of storage type ``stype`` (nothing stored)."""
+    context = _maybe_ctx(ctx)
+    dt = DEFAULT_DTYPE if dtype is None else normalize_dtype(dtype, "zeros")
+    shape = _check_shape(shape, "zeros")
+    if stype == "default":
+        return _upload(np.zeros(shape, dt), context)
+    if stype == "row_sparse":
+        if not shape:
+            raise MXNetValueError("zeros: a row_sparse array needs at least one dimension")
+        return make_row_sparse(np.zeros((0,) + shape[1:], dt), np.zeros(0, _I64), shape,
+                               context, check=False)
+    if stype == "csr":
+        if len(shape) != 2:
+            raise MXNetValueError(f"zeros: a csr array must be 2-D, got shape {shape}")
+        return make_csr(np.zeros(0, dt), np.zeros(0, _I64), np.zeros(shape[0] + 1, _I64),
+                        shape, context, check=False)
+    raise MXNetValueError(f"zeros: unknown storage type {stype!r}; expected one of "
+                          f"{list(STORAGE_TYPES)}")
+
+
+def empty(stype: str, shape: Any, ctx: Optional[Context] = None, dtype: Any = None
+          ) -> NDArray:
+    """An array of storage type ``stype`` (sparse arrays start with nothing stored)."""
+    return zeros(stype, shape, ctx=ctx, dtype=dtype)
+
+
+def array(source_array: Any, ctx: Optional[Context] = None, dtype: Any = None
+          ) -> BaseSparseNDArray:
+    """A sparse array from a sparse NDArray (a copy) or a SciPy sparse matrix (CSR)."""
+    if isinstance(source_array, BaseSparseNDArray):
+        out = source_array.copyto(_maybe_ctx(ctx)) if ctx is not None else source_array.copy()
+        return out if dtype is None else out.astype(dtype)
+    if hasattr(source_array, "tocsr") and hasattr(source_array, "nnz"):
+        return csr_matrix(source_array, ctx=ctx, dtype=dtype)
+    raise MXNetTypeError(f"sparse.array: expected a sparse NDArray or a SciPy sparse matrix, "
+                         f"got {type(source_array).__name__}")
+
+
+def __getattr__(name: str) -> Any:
+    """``mx.nd.sparse.<op>``: the dense operator (sparse inputs fall back to dense)."""
+    from . import op as _ops
+
+    fn = getattr(_ops, name, None)
+    if fn is None or name.startswith("__"):
+        raise AttributeError(f"module 'mxcore.ndarray.sparse' has no attribute {name!r}")
+    return fn

@@ -31,6 +31,50 @@ def _zero_grad(F, x, y, og):
     return F.zeros_like(x)
 
 
+_F32 = np.dtype("float32")
+
+
+def _via_float(fn: Callable) -> Callable:
+    """Run ``fn`` in float32 for integer inputs and cast back (truncating, as ``sqrt`` does)."""
+    def compute(K, x):
+        if x.dtype.kind in "iub":
+            return K.cast(fn(K, K.cast(x, _F32)), x.dtype)
+        return fn(K, x)
+    return compute
+
+
+def _cbrt(K, x):
+    return K.multiply(K.sign(x), K.power(K.abs(x), x.dtype.type(1 / 3)))
+
+
+def _cbrt_compute(K, x):
+    if x.dtype.kind not in "iub":
+        return _cbrt(K, x)
+    # integers: exact on perfect cubes (pow(27, 1/3) may land just below 3), else truncated
+    xf = K.cast(x, _F32)
+    y = _cbrt(K, xf)
+    r = K.rint(y)
+    exact = K.equal(K.multiply(K.multiply(r, r), r), xf)
+    return K.cast(K.where(exact, r, y), x.dtype)
+
+
+def _digamma(F, x):
+    """psi(x) from ops, for the gradient of gammaln: reflection below 0.5, a shift by 6 and
+    the asymptotic series (float64 accurate to ~1e-11)."""
+    low = x < 0.5
+    z = x + low * (1.0 - x * 2.0)
+    shift = F.zeros_like(z)
+    for k in range(6):
+        shift = shift + 1.0 / (z + float(k))
+    w = z + 6.0
+    r = 1.0 / (w * w)
+    series = r * (1.0 / 12 - r * (1.0 / 120 - r * (1.0 / 252 - r * (1.0 / 240 - r / 132))))
+    psi = F.log(w) - 0.5 / w - series - shift
+    # psi(x) = psi(1 - x) - pi / tan(pi x); the angle is pi/4 where unused (no inf * 0)
+    angle = (low * x + (1.0 - low) * 0.25) * math.pi
+    return psi - low * math.pi / F.tan(angle)
+
+
 unary("negative", "negative", grad=lambda F, x, y, og: -og)
 unary("abs", "abs", grad=lambda F, x, y, og: og * F.sign(x))
 unary("sign", "sign", grad=_zero_grad)
@@ -41,13 +85,11 @@ unary("log10", "log10", grad=lambda F, x, y, og: og / (x * math.log(10.0)))
 unary("log1p", "log1p", grad=lambda F, x, y, og: og / (x + 1.0))
 unary("expm1", "expm1", grad=lambda F, x, y, og: og * (y + 1.0))
 unary("sqrt", "sqrt", grad=lambda F, x, y, og: og / (y * 2.0))
-unary("rsqrt", compute=lambda K, x: K.reciprocal(K.sqrt(x)),
+unary("rsqrt", compute=_via_float(lambda K, x: K.reciprocal(K.sqrt(x))),
       grad=lambda F, x, y, og: og * y / x * -0.5, doc="Element-wise 1/sqrt(x).")
-unary("cbrt", compute=lambda K, x: K.multiply(K.sign(x), K.power(K.abs(x), x.dtype.type(1 / 3))),
+unary("cbrt", compute=_cbrt_compute,
       grad=lambda F, x, y, og: og / (y * y * 3.0), doc="Element-wise cube root.")
-unary("rcbrt",
-      compute=lambda K, x: K.reciprocal(
-          K.multiply(K.sign(x), K.power(K.abs(x), x.dtype.type(1 / 3)))),
+unary("rcbrt", compute=_via_float(lambda K, x: K.reciprocal(_cbrt(K, x))),
       grad=lambda F, x, y, og: og * y / x * (-1.0 / 3.0), doc="Element-wise 1/cbrt(x).")
 unary("square", "square", grad=lambda F, x, y, og: og * x * 2.0)
 unary("reciprocal", "reciprocal", grad=lambda F, x, y, og: -og * y * y)
@@ -72,13 +114,13 @@ unary("tanh", "tanh", grad=lambda F, x, y, og: og * (1.0 - y * y))
 unary("arcsinh", "arcsinh", grad=lambda F, x, y, og: og / F.sqrt(x * x + 1.0))
 unary("arccosh", "arccosh", grad=lambda F, x, y, og: og / F.sqrt(x * x - 1.0))
 unary("arctanh", "arctanh", grad=lambda F, x, y, og: og / (1.0 - x * x))
-unary("degrees", compute=lambda K, x: K.multiply(x, x.dtype.type(180.0 / math.pi)),
+unary("degrees", compute=_via_float(lambda K, x: K.multiply(x, x.dtype.type(180.0 / math.pi))),
       grad=lambda F, x, y, og: og * (180.0 / math.pi), doc="Radians to degrees.")
-unary("radians", compute=lambda K, x: K.multiply(x, x.dtype.type(math.pi / 180.0)),
+unary("radians", compute=_via_float(lambda K, x: K.multiply(x, x.dtype.type(math.pi / 180.0))),
       grad=lambda F, x, y, og: og * (math.pi / 180.0), doc="Degrees to radians.")
 unary("erf", "erf", grad=lambda F, x, y, og: og * F.exp(-x * x) * (2.0 / math.sqrt(math.pi)))
 unary("erfinv", "erfinv", grad=lambda F, x, y, og: og * F.exp(y * y) * (math.sqrt(math.pi) / 2))
-unary("gammaln", "gammaln")
+unary("gammaln", "gammaln", grad=lambda F, x, y, og: og * _digamma(F, x))
 
 
 def _relu(K, x):
@@ -121,11 +163,60 @@ unary("BlockGrad", "copy", grad=_zero_grad, aliases=("stop_gradient",),
 
 
 # -- binary with broadcasting --------------------------------------------------------------------
+_SUPPORTED_INTS = frozenset(np.dtype(n) for n in ("bool", "uint8", "int8", "int32", "int64"))
+_COMMON: dict = {}
+
+
+def common_dtype(a: np.dtype, b: np.dtype) -> np.dtype:
+    """The dtype two operands of different dtypes are computed in.
+
+    Floats: the wider float. A float with an integer/bool: the float (as ``mx.np`` does, so
+    ``int32 + float32`` stays float32). Integers: NumPy's promotion, widened to a supported
+    dtype (``int8`` with ``uint8`` gives int32, not int16).
+    """
+    key = (a, b)
+    dt = _COMMON.get(key)
+    if dt is None:
+        fa, fb = a.kind == "f", b.kind == "f"
+        if fa and fb:
+            dt = a if a.itemsize >= b.itemsize else b
+        elif fa or fb:
+            dt = a if fa else b
+        else:
+            dt = np.result_type(a, b)
+            if dt not in _SUPPORTED_INTS:
+                dt = np.dtype("int32") if dt.itemsize <= 4 else np.dtype("int64")
+        _COMMON[key] = dt
+    return dt
+
+
+def _promote(K, a, b):
+    dt = common_dtype(a.dtype, b.dtype)
+    return (a if a.dtype == dt else K.cast(a, dt)), (b if b.dtype == dt else K.cast(b, dt))
+
+
+def _binary_compute(primitive: str, via_float: bool = False) -> Callable:
+    """``primitive(a, b)``, first casting both to :func:`common_dtype` when dtypes differ;
+    ``via_float``: integers are computed in float32 and cast back (hypot)."""
+    def compute(K, a, b):
+        if a.dtype != b.dtype:
+            a, b = _promote(K, a, b)
+        if via_float and a.dtype.kind in "iub":
+            dt = a.dtype
+            return K.cast(getattr(K, primitive)(K.cast(a, _F32), K.cast(b, _F32)), dt)
+        return getattr(K, primitive)(a, b)
+    return compute
+
+
 def _binary_grad(rule: Callable) -> Callable:
     def gradient(F, inputs, outputs, out_grads):
         a, b = inputs
         ga, gb = rule(F, a, b, outputs[0], out_grads[0])
-        return [unbroadcast(F, ga, a.shape), unbroadcast(F, gb, b.shape)]
+        ga, gb = unbroadcast(F, ga, a.shape), unbroadcast(F, gb, b.shape)
+        if a.dtype != b.dtype:  # promoted: hand each input a gradient of its own dtype
+            ga = ga if ga.dtype == a.dtype else F.Cast(ga, dtype=a.dtype)
+            gb = gb if gb.dtype == b.dtype else F.Cast(gb, dtype=b.dtype)
+        return [ga, gb]
     return gradient
 
 
@@ -140,9 +231,10 @@ def binary(names: Sequence[str], primitive: str, rule: Optional[Callable],
            aliases: Sequence[Sequence[str]] = ((), ()), doc: str = "") -> None:
     """Declare ``broadcast_<x>`` (and ``elemwise_<x>`` when two names are given)."""
     gradient = _binary_grad(rule) if rule is not None else None
+    compute = _binary_compute(primitive, via_float=primitive == "hypot")
     for i, name in enumerate(names):
         same = name.startswith("elemwise_")
-        register_op(OpDef(name, ("lhs", "rhs"), primitive=primitive, gradient=gradient,
+        register_op(OpDef(name, ("lhs", "rhs"), compute=compute, gradient=gradient,
                           aliases=aliases[i], area=AREA,
                           check=_same_shape(name) if same else None,
                           doc=doc + (" Inputs must have equal shapes." if same else
@@ -174,13 +266,11 @@ binary(("broadcast_hypot",), "hypot",
        lambda F, a, b, y, og: (og * a / y, og * b / y), (("_hypot",),), "sqrt(a² + b²).")
 
 
-def _result_dtype(a, b):
-    return np.result_type(a.dtype, b.dtype)
-
-
 def _comparison(primitive: str) -> Callable:
     def compute(K, a, b):
-        return K.cast(getattr(K, primitive)(a, b), _result_dtype(a, b))
+        if a.dtype != b.dtype:
+            a, b = _promote(K, a, b)
+        return K.cast(getattr(K, primitive)(a, b), a.dtype)
     return compute
 
 
@@ -223,6 +313,14 @@ def _prim_scalar(primitive: str, reverse: bool = False) -> Callable:
     return compute
 
 
+def _via_float_scalar(fn: Callable) -> Callable:
+    def compute(K, x, scalar):
+        if x.dtype.kind in "iub":
+            return K.cast(fn(K, K.cast(x, _F32), scalar), x.dtype)
+        return fn(K, x, scalar)
+    return compute
+
+
 scalar_op("_plus_scalar", _prim_scalar("add"), lambda F, x, y, og, s: og,
           ("_PlusScalar",))
 scalar_op("_minus_scalar", _prim_scalar("subtract"), lambda F, x, y, og, s: og,
@@ -247,8 +345,8 @@ scalar_op("_maximum_scalar", _prim_scalar("maximum"), lambda F, x, y, og, s: og 
           ("_MaximumScalar",))
 scalar_op("_minimum_scalar", _prim_scalar("minimum"), lambda F, x, y, og, s: og * (x <= s),
           ("_MinimumScalar",))
-scalar_op("_hypot_scalar", _prim_scalar("hypot"), lambda F, x, y, og, s: og * x / y,
-          ("_HypotScalar",))
+scalar_op("_hypot_scalar", _via_float_scalar(_prim_scalar("hypot")),
+          lambda F, x, y, og, s: og * x / y, ("_HypotScalar",))
 
 
 def _compare_scalar(primitive: str) -> Callable:
@@ -266,7 +364,7 @@ for _name, _prim in (("equal", "equal"), ("not_equal", "not_equal"),
               doc=f"1 where {_name}(data, scalar) holds, else 0, in data's dtype.")
 
 
-# -- cast -------------------------------------------------------------------------------------------
+# -- cast ----------------------------------------------------------------------------------------
 def _cast_grad(F, inputs, outputs, out_grads, dtype):
     return [F.Cast(out_grads[0], dtype=inputs[0].dtype)]
 
