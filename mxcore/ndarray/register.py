@@ -24,7 +24,10 @@ def _bind(op: OpDef, args: tuple, kwargs: Dict[str, Any]) -> tuple:
             if name in kwargs:
                 value = kwargs.pop(name)
                 arrays.extend(value if isinstance(value, (list, tuple)) else [value])
-        kwargs.pop("num_args", None)
+        num_args = kwargs.pop("num_args", None)
+        if num_args is not None and int(num_args) != len(arrays):
+            raise MXNetValueError(f"{op.name}: num_args={num_args} but {len(arrays)} inputs "
+                                  "were given")
         return arrays, kwargs
     n_in = len(op.inputs)
     given: Dict[str, Any] = dict(zip(op.inputs, args[:n_in]))

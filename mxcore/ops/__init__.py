@@ -4,7 +4,18 @@ Importing this package registers all ops; ``mx.nd`` (and later ``mx.sym``) is ge
 :data:`OPS`.
 """
 
-from . import activation, creation, elemwise, indexing, linalg, nn, random, reduce, shape  # noqa: F401,E501
+from . import (  # noqa: F401
+    activation,
+    creation,
+    elemwise,
+    indexing,
+    linalg,
+    nn,
+    random,
+    reduce,
+    shape,
+    slicing,
+)
 from .registry import OPS, OpDef, Param, get_op, register_op
 
 __all__ = ["OPS", "OpDef", "Param", "get_op", "register_op"]

@@ -10,19 +10,22 @@ __all__ = ["unbroadcast", "normalize_axis", "normalize_axes", "reduce_axes"]
 def unbroadcast(F: Any, grad: Any, shape: Tuple[int, ...]) -> Any:
     """Sum ``grad`` over the axes that broadcasting expanded, so it has ``shape``.
 
-    The one helper every broadcasting gradient uses.
+    The one helper every broadcasting gradient uses. It reshapes only for a 0-d target, so
+    zero-size shapes (where Reshape's code 0 would mean "copy") are never passed to Reshape.
     """
-    gshape = grad.shape
-    if gshape == tuple(shape):
+    shape = tuple(shape)
+    if grad.shape == shape:
         return grad
-    lead = len(gshape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, d in enumerate(shape) if d == 1 and gshape[i + lead] != 1)
+    lead = len(grad.shape) - len(shape)
+    if lead > 0:
+        grad = F.sum(grad, axis=tuple(range(lead)))
+    gshape = grad.shape
+    axes = tuple(i for i, d in enumerate(shape) if d == 1 and gshape[i] != 1)
     if axes:
         grad = F.sum(grad, axis=axes, keepdims=True)
-        if lead == 0:
-            return grad  # keepdims already left exactly ``shape``
-    return F.reshape(grad, shape=tuple(shape))
+    if grad.shape != shape:  # only a 0-d target: full reductions give (1,)
+        grad = F.reshape(grad, shape=shape)
+    return grad
 
 
 def normalize_axis(axis: int, ndim: int, op: str = "") -> int:

@@ -521,7 +521,3 @@ register_op(OpDef("shape_array", ("data",), compute=_shape_array, area=AREA,
                   doc="The shape as a 1-D int64 array."))
 register_op(OpDef("size_array", ("data",), compute=lambda K, x: K.full((1,), x.size, _INT64),
                   area=AREA, doc="The number of elements as a (1,) int64 array."))
-
-
-# the slicing half of this area lives in its own module
-from . import slicing as _slicing  # noqa: E402,F401
