@@ -39,6 +39,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import cupy
+
     import mxcore as mx
 
     results: Dict[str, Dict[str, float]] = {}
@@ -99,7 +100,7 @@ def main() -> None:
                 p.attach_grad()
                 params.append(p)
 
-        def mx_step() -> None:
+        def mx_step(data=data, label=label, params=params) -> None:
             with mx.autograd.record():
                 h = data
                 for i in range(3):
@@ -121,7 +122,7 @@ def main() -> None:
                 tparams.append(torch.tensor(w, device="cuda", requires_grad=True))
                 tparams.append(torch.tensor(bias, device="cuda", requires_grad=True))
 
-            def t_step() -> None:
+            def t_step(tdata=tdata, tlabel=tlabel, tparams=tparams) -> None:
                 h = tdata
                 for i in range(3):
                     h = torch.nn.functional.linear(h, tparams[2 * i], tparams[2 * i + 1])

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import autograd, backend, base, context, engine, ops  # noqa: E402
-from . import ndarray  # noqa: E402
+from . import (  # noqa: E402
+           autograd,
+           backend,
+           base,
+           context,
+           engine,
+           ndarray,  # noqa: E402
+           ops,
+           random,  # noqa: E402
+           test_utils,  # noqa: E402
+)
 from . import ndarray as nd  # noqa: E402
-from . import random  # noqa: E402
-from . import test_utils  # noqa: E402
 from .base import MXNetError  # noqa: E402
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus  # noqa: E402
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import types as _types
 
-from .. import ops as _ops  # registers every operator
 from .. import engine as _engine
+from .. import ops as _ops  # noqa: F401 - registers every operator
 from .creation import arange, array, empty, eye, full, linspace, ones, zeros
 from .ndarray import NDArray
 from .register import generate as _generate

@@ -7,8 +7,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import OpDef, Param, register_op, to_bool, to_dtype, to_float, \
-    to_float_or_none, to_int, to_shape
+from .registry import (
+    OpDef,
+    Param,
+    register_op,
+    to_bool,
+    to_dtype,
+    to_float,
+    to_float_or_none,
+    to_int,
+    to_shape,
+)
 
 AREA = "creation"
 _DTYPE = Param("dtype", to_dtype, np.dtype("float32"), "element type")
