@@ -229,7 +229,7 @@ def _run_backward(heads, head_grads, variables=None, retain_graph=False, create_
                 "backward: cannot differentiate with respect to an array that was not "
                 "computed under autograd.record() from arrays with attach_grad()")
         if hg is None:
-            hg = nd.ones_like(h)
+            hg = _ones_like(h)
         accumulate(h._ag, hg)
 
     nodes = _topo_nodes(heads)
@@ -269,6 +269,14 @@ def _run_backward(heads, head_grads, variables=None, retain_graph=False, create_
             node.inputs = ()
             node.outputs = ()
     return {key: grads[key] for key in leaves if key in grads}, leaves
+
+
+def _ones_like(head: Any) -> Any:
+    """The default head gradient: ones shaped like ``head`` (built without dispatch)."""
+    nd = _nd()
+    data = head._sync()
+    ones = head._ctx.backend.kernels["full"](data.shape, 1, data.dtype)
+    return nd.ndarray._wrap(ones, head._ctx)
 
 
 def _recordable_outputs(node: Node, outputs: Sequence[Any]) -> List[Any]:

@@ -93,10 +93,20 @@ def make_function(op: OpDef, public_name: str) -> Callable:
     """The ``mx.nd`` function for ``op``."""
     from .ndarray import NDArray
 
+    n_inputs = len(op.inputs)
+    input_names = frozenset(op.inputs)
+    # the common call: every input positional, only parameters as keywords
+    simple = not op.variadic and op.optional_inputs is None
+
     def function(*args: Any, out: Any = None, name: Any = None, ctx: Any = None,
                  **kwargs: Any) -> Any:
         try:
-            arrays, attrs = _arrays_and_attrs(op, args, kwargs, NDArray)
+            if (simple and len(args) == n_inputs and input_names.isdisjoint(kwargs)
+                    and all(type(a) is NDArray for a in args)):
+                attrs = op.parse_attrs(kwargs) if kwargs or op.required else op.defaults
+                arrays = args
+            else:
+                arrays, attrs = _arrays_and_attrs(op, args, kwargs, NDArray)
         except MXNetError as exc:
             raise _tag_backend(exc, args, kwargs, ctx) from None
         return invoke(op, arrays, attrs, out=out, ctx=_maybe_ctx(ctx) if ctx else None)
