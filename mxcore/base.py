@@ -47,7 +47,7 @@ class BackendUnavailableError(MXNetError, RuntimeError):
 
 
 def describe_shapes(shapes: Iterable[Sequence[int]]) -> str:
-    return ", ".join("(" + ",".join(str(d) for d in s) + ")" for s in shapes)
+    return ", ".join(str(tuple(int(d) for d in s)).replace(" ", "") for s in shapes)
 
 
 def describe_dtypes(dtypes: Iterable[Any]) -> str:

@@ -38,15 +38,18 @@ def _finishes(fn, timeout=60.0):
     thread.start()
     thread.join(timeout)
     if thread.is_alive():
+        # abandon the stuck engine (without waiting for it) so teardown does not hang too
+        mx.engine._Current.engine = NaiveEngine()
+        mx.engine._Current.is_async = False
         pytest.fail(f"{getattr(fn, '__name__', fn)} did not finish in {timeout} s (deadlock?)")
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def threaded_engine():
-    return ThreadedEngine()
+    return ThreadedEngine()  # one per test: a stuck engine cannot hang the next test
 
 
 @pytest.fixture(params=["NaiveEngine", "ThreadedEngine"])
@@ -156,20 +159,25 @@ def test_engine_env_variable_in_subprocess():
 def test_error_surfaces_at_sync_points_and_engine_recovers(threaded):
     a = mx.nd.ones((3,))
     b = mx.nd.ones((2,))
-    bad = a + b  # (3,) and (2,) do not broadcast: kept, raised where the value is needed
-    with pytest.raises(mx.MXNetError, match="broadcast_add"):
-        bad.wait_to_read()
-    with pytest.raises(mx.MXNetError, match="broadcast_add"):
-        bad.asnumpy()
-    dependent = bad * 2  # work depending on a failed result fails too
-    with pytest.raises(mx.MXNetError, match="broadcast_add"):
-        dependent.asnumpy()
-    mx.nd.broadcast_add(a, b)
-    with pytest.raises(mx.MXNetError, match="broadcast_add"):
-        mx.nd.waitall()
-    mx.nd.waitall()  # each error is reported once; the engine is usable again
-    np.testing.assert_array_equal((a + a).asnumpy(), [2, 2, 2])
-    np.testing.assert_array_equal((b * 3).asnumpy(), [3, 3])
+
+    def program():
+        bad = a + b  # (3,) and (2,) do not broadcast: kept, raised where the value is needed
+        with pytest.raises(mx.MXNetError, match="broadcast_add"):
+            bad.wait_to_read()
+        with pytest.raises(mx.MXNetError, match="broadcast_add"):
+            bad.asnumpy()
+        dependent = bad * 2  # work depending on a failed result fails too
+        with pytest.raises(mx.MXNetError, match="broadcast_add"):
+            dependent.asnumpy()
+        mx.nd.broadcast_add(a, b)
+        with pytest.raises(mx.MXNetError, match="broadcast_add"):
+            mx.nd.waitall()
+        mx.nd.waitall()  # each error is reported once; the engine is usable again
+        return (a + a).asnumpy(), (b * 3).asnumpy()
+
+    total, tripled = _finishes(program)
+    np.testing.assert_array_equal(total, [2, 2, 2])
+    np.testing.assert_array_equal(tripled, [3, 3])
 
 
 def test_error_raised_by_naive_engine_at_call_site():
@@ -279,10 +287,13 @@ def test_cross_device_dependency_waits(threaded):
 
 
 def test_waitall_with_many_pending(threaded):
-    arrays = [mx.nd.full((8,), i, ctx=mx.cpu(i % 3)) * 2 for i in range(30)]
-    mx.nd.waitall()
-    for i, arr in enumerate(arrays):
-        np.testing.assert_array_equal(arr.asnumpy(), np.full(8, 2.0 * i))
+    def program():
+        arrays = [mx.nd.full((8,), i, ctx=mx.cpu(i % 3)) * 2 for i in range(30)]
+        mx.nd.waitall()
+        return [arr.asnumpy() for arr in arrays]
+
+    for i, arr in enumerate(_finishes(program)):
+        np.testing.assert_array_equal(arr, np.full(8, 2.0 * i))
 
 
 def test_properties_wait_for_pending_results(threaded):
