@@ -1,7 +1,7 @@
 """mxcore: the Apache MXNet 1.x Python API on a thin, backend-agnostic core.
 
-``import mxcore as mx`` gives MXNet's names (``mx.nd``, ``mx.autograd``, ``mx.cpu`` ...).
-No backend loads until the first array operation.
+``import mxcore as mx`` gives MXNet's names (``mx.nd``, ``mx.autograd``, ``mx.gluon``,
+``mx.cpu`` ...), all from this one place. No backend loads until the first array operation.
 """
 
 from __future__ import annotations
@@ -9,20 +9,26 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import (  # noqa: E402
-           autograd,
-           backend,
-           base,
-           context,
-           engine,
-           ndarray,  # noqa: E402
-           ops,
-           random,  # noqa: E402
-           test_utils,  # noqa: E402
+    autograd,
+    backend,
+    base,
+    context,
+    engine,
+    gluon,
+    initializer,
+    lr_scheduler,
+    metric,
+    ndarray,
+    ops,
+    optimizer,
+    random,
+    test_utils,
 )
+from . import initializer as init  # noqa: E402
 from . import ndarray as nd  # noqa: E402
 from .base import MXNetError  # noqa: E402
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus  # noqa: E402
 
 __all__ = ["MXNetError", "Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus",
            "nd", "ndarray", "autograd", "backend", "context", "engine", "random", "test_utils",
-           "base", "ops"]
+           "base", "ops", "gluon", "init", "initializer", "optimizer", "metric", "lr_scheduler"]

@@ -1,0 +1,3 @@
+"""DataLoader with batchify functions and worker processes."""
+
+__all__: list = []

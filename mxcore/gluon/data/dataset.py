@@ -1,0 +1,3 @@
+"""Datasets: Dataset, SimpleDataset, ArrayDataset, transforms."""
+
+__all__: list = []

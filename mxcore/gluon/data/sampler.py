@@ -1,0 +1,3 @@
+"""Samplers: SequentialSampler, RandomSampler, BatchSampler."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""gluon.loss: loss functions as HybridBlocks."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""``gluon.model_zoo.vision``: standard image-classification architectures."""
+
+from .models import *  # noqa: F401,F403

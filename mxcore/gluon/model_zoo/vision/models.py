@@ -1,0 +1,3 @@
+"""model_zoo.vision: standard architectures and get_model."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""Activation layers: Activation, LeakyReLU, PReLU, ELU, SELU, GELU, Swish."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""Basic layers: Sequential, Dense, Dropout, normalisation, Embedding, Flatten, Lambda ..."""
+
+__all__: list = []

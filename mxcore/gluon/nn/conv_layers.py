@@ -1,0 +1,3 @@
+"""Convolution, transposed convolution, pooling and padding layers."""
+
+__all__: list = []

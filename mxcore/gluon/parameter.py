@@ -1,0 +1,3 @@
+"""Parameter, Constant and ParameterDict."""
+
+__all__: list = []

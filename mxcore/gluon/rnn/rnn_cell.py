@@ -1,0 +1,3 @@
+"""Recurrent cells: RNNCell, LSTMCell, GRUCell, SequentialRNNCell, ... with unroll."""
+
+__all__: list = []

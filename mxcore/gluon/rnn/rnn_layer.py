@@ -1,0 +1,3 @@
+"""Recurrent layers: RNN, LSTM, GRU (multi-layer, bidirectional, TNC/NTC)."""
+
+__all__: list = []

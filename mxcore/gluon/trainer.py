@@ -1,0 +1,3 @@
+"""gluon.Trainer: applies an optimizer to a set of Parameters."""
+
+__all__: list = []

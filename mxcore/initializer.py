@@ -1,0 +1,3 @@
+"""Initializers (mx.init)."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""Learning-rate schedulers (mx.lr_scheduler)."""
+
+__all__: list = []

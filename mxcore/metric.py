@@ -1,0 +1,3 @@
+"""Evaluation metrics (mx.metric)."""
+
+__all__: list = []
