@@ -1,4 +1,5 @@
-"""Conformance cases for :mod:`mxcore.ops.nn`.
+"""Conformance cases for the nn area: :mod:`mxcore.ops.conv`, :mod:`mxcore.ops.pooling`,
+:mod:`mxcore.ops.norm` and :mod:`mxcore.ops.nn` (Dropout).
 
 References are direct float64 loops over output positions (convolution, pooling) or input
 positions (deconvolution, gradients), written independently of the decompositions.

@@ -6,11 +6,14 @@ Importing this package registers all ops; ``mx.nd`` (and later ``mx.sym``) is ge
 
 from . import (  # noqa: F401
     activation,
+    conv,
     creation,
     elemwise,
     indexing,
     linalg,
     nn,
+    norm,
+    pooling,
     random,
     reduce,
     shape,

@@ -1,5 +1,5 @@
-"""Conformance of ``mxcore/ops/nn.py``; the cases live in
-``mxcore/conformance/cases_nn.py``."""
+"""Conformance of the nn area (``mxcore/ops/conv.py``, ``pooling.py``, ``norm.py`` and
+``nn.py``); the cases live in ``mxcore/conformance/cases_nn.py``."""
 
 import pytest
 

@@ -17,7 +17,8 @@ from typing import Any, Sequence, Tuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from mxcore.ops.nn import deconv_geometry, pool_geometry
+from mxcore.ops.conv import deconv_geometry
+from mxcore.ops.pooling import pool_geometry
 
 Ints = Tuple[int, ...]
 
