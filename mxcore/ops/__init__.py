@@ -11,6 +11,7 @@ from . import (  # noqa: F401
     elemwise,
     indexing,
     linalg,
+    loss_ops,
     nn,
     norm,
     pooling,
