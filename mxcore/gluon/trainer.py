@@ -1,3 +1,338 @@
-"""gluon.Trainer: applies an optimizer to a set of Parameters."""
+"""gluon.Trainer: applies an optimizer to a set of Parameters (MXNet 1.x API).
 
-__all__: list = []
+Parameters may live on several contexts. With a ``'local'``/``'device'`` kvstore (the
+default) and more than one context, gradients are summed across contexts as MXNet's local
+kvstore does: with ``update_on_kvstore`` (the default there, or env
+``MXNET_UPDATE_ON_KVSTORE=0`` to turn it off) the optimizer runs once on a store copy and the
+result is copied to every context; otherwise every context's gradient is replaced by the sum
+and each context applies the same update to its copy. With ``kvstore=None`` each context
+updates from its own gradient. Distributed kvstores come later.
+
+Example::
+
+    >>> import mxcore as mx
+    >>> w = mx.gluon.Parameter("w", shape=(2,), init=mx.init.One())
+    >>> w.initialize()
+    >>> trainer = mx.gluon.Trainer([w], "sgd", {"learning_rate": 0.1})
+    >>> with mx.autograd.record():
+    ...     loss = (w.data() * 2).sum()
+    >>> loss.backward()
+    >>> trainer.step(batch_size=1)
+    >>> w.data().asnumpy()
+    array([0.8, 0.8], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+from .. import autograd
+from .. import optimizer as opt
+from ..base import MXNetError, MXNetTypeError, MXNetValueError
+from ..ndarray import NDArray
+from .parameter import Parameter, ParameterDict
+
+__all__ = ["Trainer"]
+
+_LOCAL_KVSTORES = ("local", "device")
+
+
+class StaleGradientError(MXNetError, UserWarning):
+    """A parameter's gradient was not refreshed by backward since the last step."""
+
+
+def _kvstore_type(kvstore: Any) -> Optional[str]:
+    """'local'/'device' or None; anything else is refused with a clear error."""
+    if kvstore is None:
+        return None
+    kind = kvstore if isinstance(kvstore, str) else getattr(kvstore, "type", None)
+    if kind in _LOCAL_KVSTORES:
+        return kind
+    raise MXNetValueError(
+        f"Trainer: kvstore {kvstore!r} is not supported yet; only 'local', 'device' or None "
+        "work in one process for now (distributed kvstores such as dist_sync/dist_async, "
+        "and nccl, come later)")
+
+
+def _is_fresh(arr: NDArray) -> bool:
+    # backward marks fresh gradients where autograd supports it; otherwise every gradient
+    # counts as fresh (no stale-gradient check)
+    return getattr(arr, "_fresh_grad", True)
+
+
+def _mark_used(arr: NDArray) -> None:
+    try:
+        arr._fresh_grad = False
+    except AttributeError:
+        pass
+
+
+class Trainer:
+    """Applies an ``optimizer`` (name or :class:`mx.optimizer.Optimizer`) to ``params``
+    (a ParameterDict, a dict or a list of Parameters; parameters with ``grad_req='null'``
+    are skipped). ``step(batch_size)`` normalises gradients by ``1/batch_size``."""
+
+    def __init__(self, params: Union[ParameterDict, Dict[str, Parameter], Sequence[Parameter]],
+                 optimizer: Any, optimizer_params: Optional[dict] = None,
+                 kvstore: Any = "device", compression_params: Optional[dict] = None,
+                 update_on_kvstore: Optional[bool] = None):
+        if isinstance(params, (dict, ParameterDict)):
+            params = [params[key] for key in sorted(params.keys())]
+        if not isinstance(params, (list, tuple)):
+            raise MXNetValueError("First argument must be a list or dict of Parameters, got "
+                                  f"{type(params).__name__}.")
+        self._params: List[Parameter] = []
+        self._param2idx: Dict[int, int] = {}
+        for param in params:
+            if not isinstance(param, Parameter):
+                raise MXNetValueError("First argument must be a list or dict of Parameters, "
+                                      f"got list of {type(param).__name__}.")
+            if id(param) in self._param2idx:  # a shared parameter listed twice
+                continue
+            self._param2idx[id(param)] = len(self._params)
+            self._params.append(param)
+            param._set_trainer(self)
+        if compression_params is not None and not isinstance(compression_params, dict):
+            raise MXNetTypeError("compression_params must be a dict, got "
+                                 f"{type(compression_params).__name__}")
+        _kvstore_type(kvstore)
+        self._compression_params = compression_params
+        self._contexts = self._check_contexts()
+        self._init_optimizer(optimizer, optimizer_params or {})
+        self._scale = self._optimizer.rescale_grad
+        self._kvstore_params = {"kvstore": kvstore, "update_on_kvstore": update_on_kvstore}
+        self._kv_initialized = False
+        self._kvstore: Optional[str] = None
+        self._update_on_kvstore: Optional[bool] = None
+        self._distributed = False
+        self._store: Dict[int, NDArray] = {}
+        self._params_to_init: List[Parameter] = []
+        self._reset_kvstore()
+
+    # -- setup ---------------------------------------------------------------------------------
+    def _check_contexts(self) -> List[Any]:
+        contexts = None
+        for param in self._params:
+            ctx = param.list_ctx()
+            if contexts is not None and contexts != ctx:
+                raise MXNetValueError(
+                    f"All Parameters must be initialized on the same set of contexts, but "
+                    f"Parameter {param.name} is initialized on {ctx} while previous "
+                    f"Parameters are initialized on {contexts}.")
+            contexts = ctx
+        return contexts or []
+
+    def _init_optimizer(self, optimizer: Any, optimizer_params: dict) -> None:
+        param_dict = {i: param for i, param in enumerate(self._params)}
+        if isinstance(optimizer, opt.Optimizer):
+            if optimizer_params:
+                raise MXNetValueError("optimizer_params must be None if optimizer is an "
+                                      "instance of Optimizer instead of str")
+            self._optimizer = optimizer
+            self._optimizer.param_dict = param_dict
+        else:
+            self._optimizer = opt.create(optimizer, param_dict=param_dict, **optimizer_params)
+        self._updaters = [opt.get_updater(self._optimizer) for _ in self._contexts]
+
+    def _reset_kvstore(self) -> None:
+        """Forget the store; it is set up again (from the current weights) on next use."""
+        self._kv_initialized = False
+        self._kvstore = None
+        self._update_on_kvstore = None
+        self._store = {}
+        self._params_to_init = list(self._params)
+
+    def _init_kvstore(self) -> None:
+        config = self._kvstore_params
+        kind = _kvstore_type(config["kvstore"])
+        if kind is not None and len(self._contexts) > 1:
+            if self._compression_params and self._compression_params.get("type") != "none":
+                raise MXNetValueError("Trainer: gradient compression is not supported yet "
+                                      "(it comes with the kvstore)")
+            update_on_kvstore = config["update_on_kvstore"]
+            if update_on_kvstore is None:
+                update_on_kvstore = os.environ.get("MXNET_UPDATE_ON_KVSTORE", "1") != "0"
+            self._kvstore = kind
+            self._update_on_kvstore = bool(update_on_kvstore)
+        else:
+            self._kvstore = None
+            self._update_on_kvstore = None
+        self._kv_initialized = True
+
+    def _init_params(self) -> None:
+        """Copy the first context's weights into the store and to every context (MXNet's
+        kvstore init + pull); parameters still waiting for deferred init wait."""
+        waiting = []
+        with autograd.pause():
+            for param in self._params_to_init:
+                if param._deferred_init:
+                    waiting.append(param)
+                    continue
+                if not self._kvstore:
+                    continue
+                arrays = param.list_data()
+                idx = self._param2idx[id(param)]
+                if self._update_on_kvstore:
+                    self._store[idx] = arrays[0].copy()
+                for arr in arrays[1:]:
+                    arrays[0].copyto(arr)
+        self._params_to_init = waiting
+
+    def _prepare(self) -> None:
+        if not self._kv_initialized:
+            self._init_kvstore()
+        if self._params_to_init:
+            self._init_params()
+
+    # -- public API ----------------------------------------------------------------------------
+    @property
+    def learning_rate(self) -> float:
+        if not isinstance(self._optimizer, opt.Optimizer):
+            raise MXNetValueError("Optimizer has to be defined before its learning rate can "
+                                  "be accessed.")
+        return self._optimizer.learning_rate
+
+    @property
+    def optimizer(self) -> opt.Optimizer:
+        return self._optimizer
+
+    def set_learning_rate(self, lr: float) -> None:
+        """Set the optimizer's learning rate (not allowed with an LR scheduler)."""
+        if not isinstance(self._optimizer, opt.Optimizer):
+            raise MXNetValueError("Optimizer has to be defined before its learning rate is "
+                                  "mutated.")
+        self._optimizer.set_learning_rate(lr)
+
+    def step(self, batch_size: float, ignore_stale_grad: bool = False) -> None:
+        """One optimization step: gradients are reduced across contexts and scaled by
+        ``1/batch_size``, then every parameter is updated."""
+        self._check_and_rescale_grad(self._scale / self._batch(batch_size))
+        self._prepare()
+        self._allreduce_grads()
+        self._update(ignore_stale_grad)
+
+    def allreduce_grads(self) -> None:
+        """Sum gradients across contexts (for gradient manipulation before ``update``)."""
+        self._prepare()
+        self._refuse_on_kvstore("allreduce_grads()")
+        self._allreduce_grads()
+
+    def update(self, batch_size: float, ignore_stale_grad: bool = False) -> None:
+        """Update the parameters (after ``allreduce_grads``), scaling by ``1/batch_size``."""
+        self._prepare()
+        self._refuse_on_kvstore("update()")
+        self._check_and_rescale_grad(self._scale / self._batch(batch_size))
+        self._update(ignore_stale_grad)
+
+    def save_states(self, fname: str) -> None:
+        """Save the optimizer and its states to ``fname`` (atomically; no pickle)."""
+        from ..ndarray.serialization import MXNetFileError, _atomic_write
+
+        self._prepare()
+        blob = self._updaters[0].get_states(dump_optimizer=True) if self._updaters else \
+            opt.get_updater(self._optimizer).get_states(dump_optimizer=True)
+        path = os.fspath(fname)
+        try:
+            _atomic_write(path, iter([blob]))
+        except OSError as exc:
+            raise MXNetFileError(f"save_states: cannot write {path!r}: "
+                                 f"{exc.strerror or exc}") from exc
+
+    def load_states(self, fname: str) -> None:
+        """Load what ``save_states`` wrote (replaces the optimizer with the saved one)."""
+        from ..ndarray.serialization import MXNetFileError
+
+        self._prepare()
+        path = os.fspath(fname)
+        try:
+            with open(path, "rb") as f:
+                states = f.read()
+        except OSError as exc:
+            raise MXNetFileError(f"load_states: cannot read {path!r}: "
+                                 f"{exc.strerror or exc}") from exc
+        updaters = self._updaters or [opt.get_updater(self._optimizer)]
+        for updater in updaters:
+            updater.set_states(states)
+            updater.optimizer = updaters[0].optimizer
+        self._optimizer = updaters[0].optimizer
+        self._optimizer.param_dict = {i: param for i, param in enumerate(self._params)}
+
+    # -- internals -----------------------------------------------------------------------------
+    @staticmethod
+    def _batch(batch_size: float) -> float:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, float)) \
+                or batch_size == 0:
+            raise MXNetValueError(f"batch_size must be a non-zero number, got {batch_size!r}")
+        return batch_size
+
+    def _check_and_rescale_grad(self, scale: float) -> None:
+        self._optimizer.rescale_grad = scale
+
+    def _refuse_on_kvstore(self, what: str) -> None:
+        if self._kvstore and self._update_on_kvstore:
+            raise MXNetValueError(
+                f"{what} when parameters are updated on kvstore is not supported. Try "
+                "setting `update_on_kvstore` to False when creating trainer.")
+
+    def _trainable(self):
+        for i, param in enumerate(self._params):
+            if param.grad_req != "null":
+                yield i, param
+
+    def _allreduce_grads(self) -> None:
+        if not self._kvstore:
+            return
+        with autograd.pause():
+            for i, param in self._trainable():
+                grads = param.list_grad()
+                total = grads[0].copy()
+                for g in grads[1:]:
+                    total += g.as_in_context(total.context)
+                if self._update_on_kvstore:
+                    self._update_store(i, param, total)
+                else:
+                    for g in grads:
+                        total.copyto(g)
+
+    def _update_store(self, i: int, param: Parameter, total: NDArray) -> None:
+        """The kvstore's update: the optimizer on the store copy, then pull to every copy."""
+        store = self._store.get(i)
+        if store is None:  # initialised after the store was set up
+            store = self._store[i] = param.list_data()[0].copy()
+        self._updaters[0](i, total, store)
+        for arr in param.list_data():
+            store.copyto(arr)
+
+    def _update(self, ignore_stale_grad: bool = False) -> None:
+        on_kvstore = bool(self._kvstore and self._update_on_kvstore)
+        updates: List[list] = [[] for _ in self._updaters]
+        for i, param in self._trainable():
+            datas = param.list_data()
+            if not ignore_stale_grad:
+                for data in datas:
+                    if not _is_fresh(data):
+                        raise StaleGradientError(
+                            f"Gradient of Parameter `{param.name}` on context {data.context} "
+                            "has not been updated by backward since last `step`. This could "
+                            "mean a bug in your model that made it only use a subset of the "
+                            "Parameters (Blocks) for this iteration. If you are intentionally "
+                            "only using a subset, call step with ignore_stale_grad=True to "
+                            "suppress this warning and skip updating of Parameters with "
+                            "stale gradient")
+            if on_kvstore:
+                for data in datas:
+                    _mark_used(data)
+                continue
+            grads = param.list_grad()
+            while len(updates) < len(datas):  # contexts added since (reset_ctx)
+                self._updaters.append(opt.get_updater(self._optimizer))
+                updates.append([])
+            for upd, arr, grad in zip(updates, datas, grads):
+                if not ignore_stale_grad or _is_fresh(arr):
+                    upd.append((i, grad, arr))
+                    _mark_used(arr)
+        for updater, upd in zip(self._updaters, updates):
+            if upd:
+                indices, grads, weights = zip(*upd)
+                updater(list(indices), list(grads), list(weights))

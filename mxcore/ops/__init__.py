@@ -14,6 +14,7 @@ from . import (  # noqa: F401
     loss_ops,
     nn,
     norm,
+    optimizer_ops,
     pooling,
     random,
     reduce,
