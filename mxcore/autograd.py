@@ -44,7 +44,7 @@ class Node:
 class Entry:
     """Autograd identity of an array: output ``index`` of ``node``, or a leaf variable."""
 
-    __slots__ = ("node", "index", "grad_req", "variable")
+    __slots__ = ("node", "index", "grad_req", "variable", "fresh")
 
     def __init__(self, node: Optional[Node], index: int = 0, grad_req: str = "write",
                  variable: Any = None):
@@ -52,6 +52,8 @@ class Entry:
         self.index = index
         self.grad_req = grad_req
         self.variable = variable  # the leaf array (only for leaves)
+        #: a leaf's gradient was written by backward and not yet used by an optimizer step
+        self.fresh = False
 
 
 class _Scope:
@@ -305,6 +307,7 @@ def backward(heads: Any, head_grads: Any = None, retain_graph: bool = False,
         if var is None or var._grad is None or entry.grad_req == "null":
             continue
         _store_grad(var, g, entry.grad_req)
+        entry.fresh = True
 
 
 def _store_grad(var: Any, g: Any, req: str) -> None:

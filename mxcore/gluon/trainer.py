@@ -56,16 +56,14 @@ def _kvstore_type(kvstore: Any) -> Optional[str]:
 
 
 def _is_fresh(arr: NDArray) -> bool:
-    # backward marks fresh gradients where autograd supports it; otherwise every gradient
-    # counts as fresh (no stale-gradient check)
-    return getattr(arr, "_fresh_grad", True)
+    """Whether backward wrote ``arr``'s gradient since the last step (autograd's leaf entry)."""
+    entry = arr._ag
+    return entry is None or entry.fresh
 
 
 def _mark_used(arr: NDArray) -> None:
-    try:
-        arr._fresh_grad = False
-    except AttributeError:
-        pass
+    if arr._ag is not None:
+        arr._ag.fresh = False
 
 
 class Trainer:

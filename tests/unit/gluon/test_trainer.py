@@ -22,9 +22,10 @@ def _param(name="w", value=(1.0, 2.0, 3.0), ctx=None, **kwargs):
 
 
 def _set_grads(param, *grads):
-    """Write one gradient per context, as backward would."""
-    for g, buf in zip(grads, param.list_grad()):
+    """Write one gradient per context and mark it fresh, as backward would."""
+    for g, buf, data in zip(grads, param.list_grad(), param.list_data()):
         buf[:] = mx.nd.array(g)
+        data._ag.fresh = True
 
 
 def _backward(param, coef):
@@ -42,7 +43,8 @@ def test_sgd_step_scales_by_batch_size():
     trainer.step(batch_size=2)
     np.testing.assert_allclose(p.data().asnumpy(), [1 - 0.05, 2 + 0.1, 3 - 0.2], rtol=1e-6)
     assert trainer.optimizer.rescale_grad == 0.5
-    trainer.step(batch_size=4)  # same gradient again
+    _backward(p, [1.0, -2.0, 4.0])  # the same gradient again
+    trainer.step(batch_size=4)
     np.testing.assert_allclose(p.data().asnumpy(), [0.95 - 0.025, 2.1 + 0.05, 2.8 - 0.1],
                                rtol=1e-6)
 
@@ -256,7 +258,8 @@ def test_compression_needs_kvstore_support():
     with pytest.raises(MXNetValueError, match="compression"):
         trainer.step(1)
     # one context: no store, the setting is unused (as MXNet)
-    Trainer([_param()], "sgd", compression_params={"type": "2bit"}).step(1)
+    Trainer([_param()], "sgd", compression_params={"type": "2bit"}).step(
+        1, ignore_stale_grad=True)
     with pytest.raises(MXNetError):
         Trainer([_param()], "sgd", compression_params="2bit")
 
@@ -363,10 +366,16 @@ def test_save_states_is_atomic_and_errors_are_clear(tmp_path):
         trainer.load_states(str(tmp_path / "junk"))
 
 
-def test_ignore_stale_grad_is_accepted():
+def test_stale_gradients_raise_or_are_skipped():
     p = _param()
-    trainer = Trainer([p], "sgd", {"learning_rate": 1.0})
-    _set_grads(p, [1, 1, 1])
-    trainer.step(1, ignore_stale_grad=True)
-    trainer.update(1, ignore_stale_grad=True)
-    np.testing.assert_allclose(p.data().asnumpy(), [-1, 0, 1])
+    trainer = Trainer([p], "sgd", {"learning_rate": 1.0}, kvstore=None)
+    _backward(p, [1.0, 1.0, 1.0])
+    trainer.step(1)
+    np.testing.assert_allclose(p.data().asnumpy(), [0, 1, 2])
+    with pytest.raises(MXNetError, match="has not been updated by backward"):
+        trainer.step(1)
+    trainer.step(1, ignore_stale_grad=True)  # the stale gradient is skipped
+    np.testing.assert_allclose(p.data().asnumpy(), [0, 1, 2])
+    _backward(p, [2.0, 2.0, 2.0])
+    trainer.update(1)
+    np.testing.assert_allclose(p.data().asnumpy(), [-2, -1, 0])
