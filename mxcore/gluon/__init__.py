@@ -4,4 +4,5 @@ from .. import metric  # noqa: F401  (mx.gluon.metric is mx.metric)
 from . import data, loss, model_zoo, nn, rnn, utils  # noqa: F401
 from .block import *  # noqa: F401,F403
 from .parameter import *  # noqa: F401,F403
+from .parameter_dict import *  # noqa: F401,F403
 from .trainer import *  # noqa: F401,F403

@@ -16,7 +16,7 @@ from ...base import MXNetTypeError, MXNetValueError
 from ...ndarray import NDArray
 from ..block import HybridBlock
 from . import rnn_cell
-from .rnn_cell import (
+from ._sequence import (
     _gru_step,
     _lstm_step,
     _rnn_step,
