@@ -9,7 +9,8 @@ the same run. Everything runs on one thread (BLAS and PyTorch) so the comparison
     training-style step ``(x*w+b).sum()`` + backward (mxcore vs PyTorch);
 (b) kernels: 1M-element ``a*b+c`` and a 1024x1024 float32 matmul (vs NumPy);
 (c) engines: the dispatch benchmarks under NaiveEngine and ThreadedEngine, which is why
-    NaiveEngine is the default on the NumPy backend.
+    NaiveEngine is the default on the NumPy backend;
+(d) gluon: one training step of an MLP and of a LeNet-style CNN (``bench/bench_gluon.py``).
 
 PyTorch columns are skipped with a note when ``torch`` is not importable
 (``pip install torch==2.13.0`` for the CPU build).
@@ -283,8 +284,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     if torch is None:
         print("note: torch is not importable; PyTorch columns are skipped "
               "(pip install torch==2.13.0)")
+    from bench_gluon import bench_gluon  # bench/ is on sys.path when run as a script
+
     rows = bench_dispatch(repeat, budget) + bench_kernels(repeat, budget) \
-        + bench_engines(repeat, budget)
+        + bench_gluon(repeat, budget) + bench_engines(repeat, budget)
     print(f"median of {repeat} repeats, one thread; lower is better\n")
     print(render(rows))
     if limiter is not None:
