@@ -194,6 +194,12 @@ def _nd() -> Any:
     return _ND
 
 
+def _needs_grad(array: Any) -> bool:
+    """Whether a gradient for ``array`` is used (recorded, and not a grad_req='null' leaf)."""
+    entry = array._ag
+    return entry is not None and not (entry.node is None and entry.grad_req == "null")
+
+
 def _key(entry: Entry) -> Any:
     """Gradient-accumulation key: outputs by (node, index), leaves by their entry."""
     node = entry.node
@@ -256,7 +262,12 @@ def _run_backward(heads, head_grads, variables=None, retain_graph=False, create_
                 ograds = [nd.zeros_like(o) if g is None else g for g, o in zip(ograds, outputs)]
             if create_graph:
                 outputs = _recordable_outputs(node, outputs)
-            in_grads = node.op.gradient(nd, node.inputs, outputs, ograds, **node.attrs)
+            if getattr(node.op, "partial_gradient", False):
+                needed = [_needs_grad(inp) for inp in node.inputs]
+                in_grads = node.op.gradient(nd, node.inputs, outputs, ograds, needed=needed,
+                                            **node.attrs)
+            else:
+                in_grads = node.op.gradient(nd, node.inputs, outputs, ograds, **node.attrs)
             for inp, g in zip(node.inputs, in_grads):
                 entry = inp._ag
                 if g is None or entry is None:

@@ -163,15 +163,18 @@ def _bias_grad(F, og):
 
 
 def _conv_grad(F, inputs, outputs, out_grads, *, kernel, stride, dilate, pad, num_filter,
-               num_group, no_bias, **_):
+               num_group, no_bias, needed=(True, True, True), **_):
     x, w = inputs[0], inputs[1]
     og = out_grads[0]
     stride, dilate, pad = _spatial(kernel, x.shape, stride, dilate, pad)
     geo = dict(kernel=kernel, stride=stride, dilate=dilate, pad=pad, num_group=num_group)
-    dx = F.Deconvolution(og, w, adj=_conv_adj(x.shape[2:], kernel, stride, dilate, pad),
-                         num_filter=x.shape[1], no_bias=True, **geo)
-    dw = F._conv_weight_grad(x, og, **geo)
-    return [dx, dw] if no_bias else [dx, dw, _bias_grad(F, og)]
+    dx = dw = None
+    if needed[0]:  # the data gradient of a first layer is rarely wanted: skip it then
+        dx = F.Deconvolution(og, w, adj=_conv_adj(x.shape[2:], kernel, stride, dilate, pad),
+                             num_filter=x.shape[1], no_bias=True, **geo)
+    if needed[1]:
+        dw = F._conv_weight_grad(x, og, **geo)
+    return [dx, dw] if no_bias else [dx, dw, _bias_grad(F, og) if needed[2] else None]
 
 
 _GEOMETRY = (
@@ -194,7 +197,7 @@ register_op(OpDef(
     _GEOMETRY + (Param("num_filter", to_int, doc="output channels"),
                  Param("num_group", to_int, 1, "channel groups")) + _CUDNN,
     compute=_convolution, gradient=_conv_grad, optional_inputs=_conv_inputs,
-    check=_check_conv, area=AREA,
+    check=_check_conv, area=AREA, partial_gradient=True,
     doc="1-, 2- or 3-d grouped convolution of (N, C, *spatial) data with weight "
         "(num_filter, C/num_group, *kernel) and optional bias (num_filter,)."))
 

@@ -281,7 +281,8 @@ def _fully_connected(K, data, weight, *bias, num_hidden, no_bias, flatten):
     return K.reshape(out, _fc_out_shape(data.shape, num_hidden, flatten))
 
 
-def _fc_grad(F, inputs, outputs, out_grads, num_hidden, no_bias, flatten):
+def _fc_grad(F, inputs, outputs, out_grads, num_hidden, no_bias, flatten,
+             needed=(True, True, True)):
     data, weight = inputs[0], inputs[1]
     g = out_grads[0]
     grads = []
@@ -290,11 +291,12 @@ def _fc_grad(F, inputs, outputs, out_grads, num_hidden, no_bias, flatten):
     else:
         rows = _fc_rows(data.shape, flatten)
         g2 = _reshaped(F, g, (rows[0], num_hidden))
-        x2 = _reshaped(F, data, rows)
-        grads.append(_reshaped(F, F.dot(g2, weight), data.shape))
-        grads.append(F.dot(g2, x2, transpose_a=True))
+        grads.append(_reshaped(F, F.dot(g2, weight), data.shape) if needed[0] else None)
+        grads.append(F.dot(g2, _reshaped(F, data, rows), transpose_a=True)
+                     if needed[1] else None)
     if not no_bias:
-        grads.append(F.sum(g, axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g)
+        grads.append((F.sum(g, axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g)
+                     if needed[2] else None)
     return grads
 
 
@@ -312,6 +314,7 @@ register_op(OpDef(
      Param("flatten", to_bool, True, "collapse all axes but the first (else apply to the "
                                       "last axis)")),
     compute=_fully_connected, check=_fc_check, gradient=_fc_grad, area=AREA,
+    partial_gradient=True,
     optional_inputs=lambda attrs: ("data", "weight") if attrs["no_bias"]
     else ("data", "weight", "bias"),
     doc="data · weightᵀ + bias (weight has shape (num_hidden, in_units))."))

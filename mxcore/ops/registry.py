@@ -174,6 +174,7 @@ class OpDef:
         doc: str = "",
         area: str = "",
         differentiable: Optional[bool] = None,
+        partial_gradient: bool = False,
     ):
         if compute is None and primitive is None:
             raise ValueError(f"op {name}: needs compute or primitive")
@@ -205,6 +206,9 @@ class OpDef:
         self.doc = doc
         self.area = area
         self.differentiable = gradient is not None if differentiable is None else differentiable
+        #: the gradient takes ``needed=`` (a bool per input) and skips inputs not needing one,
+        #: as MXNet's backward kernels skip inputs whose request is kNullOp
+        self.partial_gradient = partial_gradient
         #: backend -> resolved kernel callable (filled by dispatch)
         self.kernel_cache: Dict[Any, Callable] = {}
         #: user arguments -> normalised attrs (see parse_attrs)

@@ -58,14 +58,36 @@ def _columns(win: np.ndarray, groups: int) -> np.ndarray:
     return cols.reshape(n, groups, (c // groups) * math.prod(kernel), math.prod(out))
 
 
+def _columns_by_channel(win: np.ndarray) -> np.ndarray:
+    """(N, C, *out, *kernel) windows -> contiguous (C * K, N * P) columns, for one big GEMM."""
+    nsp = (win.ndim - 2) // 2
+    n, c = win.shape[:2]
+    out, kernel = win.shape[2:2 + nsp], win.shape[2 + nsp:]
+    perm = (1,) + tuple(range(2 + nsp, 2 + 2 * nsp)) + (0,) + tuple(range(2, 2 + nsp))
+    cols = np.ascontiguousarray(win.transpose(perm))
+    return cols.reshape(c * math.prod(kernel), n * math.prod(out))
+
+
+def _batch_major(y: np.ndarray, dtype: Any) -> np.ndarray:
+    """(F, N, ...) -> contiguous (N, F, ...)."""
+    return np.ascontiguousarray(y.swapaxes(0, 1), dtype=dtype)
+
+
 def convolution(data, weight, *bias, kernel, stride, dilate, pad, num_filter, num_group, **_):
-    """im2col over a strided view, then one batched matmul (N, g) x (F/g, C/g*K) @ cols."""
+    """im2col over a strided view, then one GEMM (F, C*K) @ (C*K, N*P) — per group a
+    batched matmul (N, g) x (F/g, C/g*K) @ cols."""
     nsp = len(kernel)
     stride, dilate, pad = _fill(stride, nsp, 1), _fill(dilate, nsp, 1), _fill(pad, nsp, 0)
     x, w = _work(data), _work(weight)
     win = _windows(_padded(x, pad, pad), kernel, stride, dilate)
     out = win.shape[2:2 + nsp]
     n, g = x.shape[0], num_group
+    if g == 1:
+        y = np.matmul(w.reshape(num_filter, -1), _columns_by_channel(win))  # (F, N*P)
+        y = y.reshape((num_filter, n) + out)
+        if bias:
+            y += _work(bias[0]).reshape((num_filter, 1) + (1,) * nsp)
+        return _batch_major(y, data.dtype)
     cols = _columns(win, g)
     y = np.matmul(w.reshape(g, num_filter // g, cols.shape[2]), cols)  # (N, g, F/g, P)
     y = y.reshape((n, num_filter) + out)
@@ -84,6 +106,10 @@ def conv_weight_grad(data, grad, *, kernel, stride, dilate, pad, num_group):
     win = win[(slice(None), slice(None)) + tuple(slice(0, o) for o in out)]
     n, c = x.shape[:2]
     f, g = dy.shape[1], num_group
+    if g == 1:
+        dym = np.ascontiguousarray(dy.swapaxes(0, 1)).reshape(f, n * math.prod(out))
+        dw = np.matmul(dym, _columns_by_channel(win).T)  # (F, C*K)
+        return dw.reshape((f, c) + tuple(kernel)).astype(data.dtype, copy=False)
     cols = _columns(win, g)  # (N, g, Cg*K, P)
     dym = dy.reshape(n, g, f // g, math.prod(out))
     dw = np.einsum("ngfp,ngkp->gfk", dym, cols, optimize=True)
@@ -102,17 +128,31 @@ def deconvolution(data, weight, *bias, kernel, stride, dilate, pad, adj, target_
     spatial = x.shape[2:]
     g = num_group
     cg, fg = cin // g, num_filter // g
+    full = tuple((s - 1) * st + d * (k - 1) + 1 + a
+                 for s, st, d, k, a in zip(spatial, stride, dilate, kernel, adj))
+    crop = tuple(slice(p, p + o) for p, o in zip(pad, out))
+    if g == 1:  # one GEMM (F*K, C) @ (C, N*P), then col2im on (F, N, ...) planes
+        xm = np.ascontiguousarray(x.swapaxes(0, 1)).reshape(cin, n * math.prod(spatial))
+        cols = np.matmul(w.reshape(cin, -1).T, xm)
+        cols = cols.reshape((num_filter,) + tuple(kernel) + (n,) + tuple(spatial))
+        yt = np.zeros((num_filter, n) + full, dtype=cols.dtype)
+        for k in itertools.product(*[range(kk) for kk in kernel]):
+            key = tuple(slice(ki * d, ki * d + (s - 1) * st + 1, st)
+                        for ki, d, s, st in zip(k, dilate, spatial, stride))
+            yt[(slice(None), slice(None)) + key] += cols[(slice(None),) + k]
+        yt = yt[(slice(None), slice(None)) + crop]
+        if bias:
+            yt = yt + _work(bias[0]).reshape((num_filter, 1) + (1,) * nsp)
+        return _batch_major(yt, data.dtype)
     wm = w.reshape(g, cg, fg * math.prod(kernel)).transpose(0, 2, 1)  # (g, Fg*K, Cg)
     cols = np.matmul(wm, x.reshape(n, g, cg, math.prod(spatial)))  # (N, g, Fg*K, P_in)
     cols = cols.reshape((n, num_filter) + tuple(kernel) + tuple(spatial))
-    full = tuple((s - 1) * st + d * (k - 1) + 1 + a
-                 for s, st, d, k, a in zip(spatial, stride, dilate, kernel, adj))
     y = np.zeros((n, num_filter) + full, dtype=cols.dtype)
     for k in itertools.product(*[range(kk) for kk in kernel]):
         key = tuple(slice(ki * d, ki * d + (s - 1) * st + 1, st)
                     for ki, d, s, st in zip(k, dilate, spatial, stride))
         y[(slice(None), slice(None)) + key] += cols[(slice(None), slice(None)) + k]
-    y = y[(slice(None), slice(None)) + tuple(slice(p, p + o) for p, o in zip(pad, out))]
+    y = y[(slice(None), slice(None)) + crop]
     if bias:
         y = y + _work(bias[0]).reshape((1, num_filter) + (1,) * nsp)
     return np.ascontiguousarray(y, dtype=data.dtype)
@@ -175,6 +215,31 @@ def pooling(data, *, kernel, pool_type, global_pool, pooling_convention, stride,
     return acc.astype(data.dtype, copy=False)
 
 
+def pool_scatter_max(og, data, *, kernel, global_pool, pooling_convention, stride, pad, **_):
+    """Max-pooling gradient: each window's gradient goes to its first maximum.
+
+    One pass per kernel offset over (N, C, *out) arrays, instead of an argmax over window
+    axes and index arithmetic.
+    """
+    kernel, stride, lo, hi, out = pool_geometry(data.shape, kernel, global_pool,
+                                                pooling_convention, stride, pad)
+    fill = -np.inf if data.dtype.kind == "f" else np.iinfo(data.dtype).min
+    xp = _padded(data, lo, hi, fill)
+    best = None
+    for part in _offsets(xp, kernel, stride, out):
+        best = part.copy() if best is None else np.maximum(best, part, out=best)
+    grad = np.zeros(xp.shape, dtype=og.dtype)
+    taken = np.zeros(best.shape, dtype=bool)
+    for part, target in zip(_offsets(xp, kernel, stride, out),
+                            _offsets(grad, kernel, stride, out)):
+        hit = part == best
+        hit &= ~taken
+        taken |= hit
+        target += np.where(hit, og, og.dtype.type(0))
+    key = tuple(slice(b, b + n) for b, n in zip(lo, data.shape[2:]))
+    return np.ascontiguousarray(grad[(slice(None), slice(None)) + key])
+
+
 def batch_norm(data, gamma, beta, moving_mean, moving_var, *, eps, momentum, fix_gamma,
                use_global_stats, axis, is_train=False, **_):
     """Batch statistics in two passes over the data and one fused scale-and-shift."""
@@ -213,5 +278,6 @@ KERNELS: dict = {
     "_conv_weight_grad": conv_weight_grad,
     "Deconvolution": deconvolution,
     "Pooling": pooling,
+    "_pool_scatter_max": pool_scatter_max,
     "BatchNorm": batch_norm,
 }
