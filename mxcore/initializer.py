@@ -31,13 +31,13 @@ import numpy as np
 from . import ndarray as nd
 from .base import MXNetError, MXNetTypeError, MXNetValueError
 from .ndarray.ndarray import NDArray
+from .registry import ClassRegistry
 
 __all__ = ["InitDesc", "Initializer", "register", "alias", "create", "Load", "Mixed", "Zero",
            "One", "Constant", "Uniform", "Normal", "Orthogonal", "Xavier", "MSRAPrelu",
            "Bilinear", "LSTMBias"]
 
 _T = TypeVar("_T", bound=type)
-_REGISTRY: Dict[str, type] = {}
 
 
 class InitDesc(str):
@@ -198,25 +198,11 @@ def _bilinear_kernel(shape: Sequence[int]) -> np.ndarray:
 
 
 # -- registry ------------------------------------------------------------------------------------
-def register(klass: _T) -> _T:
-    """Register an Initializer subclass under its lower-cased class name (a decorator)."""
-    if not (isinstance(klass, type) and issubclass(klass, Initializer)):
-        raise MXNetTypeError(f"mx.init.register: can only register Initializer subclasses, "
-                             f"got {klass!r}")
-    _REGISTRY[klass.__name__.lower()] = klass
-    return klass
-
-
-def alias(*aliases: str) -> Callable[[_T], _T]:
-    """Also register the decorated Initializer under each of ``aliases``."""
-
-    def decorate(klass: _T) -> _T:
-        register(klass)
-        for name in aliases:
-            _REGISTRY[name.lower()] = klass
-        return klass
-
-    return decorate
+_REGISTRY = ClassRegistry(Initializer, "initializer")
+#: register an Initializer subclass under its lower-cased class name (a decorator)
+register = _REGISTRY.register
+#: also register the decorated Initializer under each of the given aliases
+alias = _REGISTRY.alias
 
 
 def create(initializer: Any, *args: Any, **kwargs: Any) -> Initializer:
@@ -248,10 +234,10 @@ def create(initializer: Any, *args: Any, **kwargs: Any) -> Initializer:
             raise MXNetValueError("mx.init.create: JSON already holds the arguments")
         name, spec = _parse_json(text)
         return create(name, **spec)
-    klass = _REGISTRY.get(text.lower())
-    if klass is None:
-        raise MXNetValueError(f"mx.init.create: unknown initializer {initializer!r}; known: "
-                              f"{', '.join(sorted(_REGISTRY))}")
+    try:
+        klass = _REGISTRY.get(text)
+    except MXNetValueError as exc:
+        raise MXNetValueError(f"mx.init.create: {exc}") from None
     try:
         return klass(*args, **kwargs)
     except TypeError as exc:
@@ -566,5 +552,5 @@ class LSTMBias(Initializer):
 
 def registered() -> List[str]:
     """The names :func:`create` accepts."""
-    return sorted(_REGISTRY)
+    return _REGISTRY.names()
 

@@ -11,12 +11,12 @@ import numpy
 
 from ..base import MXNetTypeError, MXNetValueError
 from ..ndarray.ndarray import NDArray
+from ..registry import ClassRegistry
 
 __all__ = ["EvalMetric", "CompositeEvalMetric", "CustomMetric", "np", "create", "register",
            "alias", "check_label_shapes"]
 
 _T = TypeVar("_T", bound=type)
-_REGISTRY: Dict[str, type] = {}
 
 
 # -- input handling ------------------------------------------------------------------------------
@@ -164,25 +164,11 @@ def _pairs(name: Any, value: Any) -> List[Tuple[str, float]]:
 
 
 # -- registry ------------------------------------------------------------------------------------
-def register(klass: _T) -> _T:
-    """Register an EvalMetric subclass under its lower-cased class name (a decorator)."""
-    if not (isinstance(klass, type) and issubclass(klass, EvalMetric)):
-        raise MXNetTypeError(f"mx.metric.register: can only register EvalMetric subclasses, "
-                             f"got {klass!r}")
-    _REGISTRY[klass.__name__.lower()] = klass
-    return klass
-
-
-def alias(*aliases: str) -> Callable[[_T], _T]:
-    """Also register the decorated metric under each of ``aliases``."""
-
-    def decorate(klass: _T) -> _T:
-        register(klass)
-        for name in aliases:
-            _REGISTRY[name.lower()] = klass
-        return klass
-
-    return decorate
+_REGISTRY = ClassRegistry(EvalMetric, "metric")
+#: register an EvalMetric subclass under its lower-cased class name (a decorator)
+register = _REGISTRY.register
+#: also register the decorated metric under each of the given aliases
+alias = _REGISTRY.alias
 
 
 def create(metric: Any, *args: Any, **kwargs: Any) -> EvalMetric:
@@ -217,10 +203,10 @@ def create(metric: Any, *args: Any, **kwargs: Any) -> EvalMetric:
     if not isinstance(metric, str):
         raise MXNetTypeError(f"mx.metric.create: expected a name, a metric, a list or a "
                              f"callable, got {type(metric).__name__}")
-    klass = _REGISTRY.get(metric.lower())
-    if klass is None:
-        raise MXNetValueError(f"mx.metric.create: unknown metric {metric!r}; known: "
-                              f"{', '.join(sorted(_REGISTRY))}")
+    try:
+        klass = _REGISTRY.get(metric)
+    except MXNetValueError as exc:
+        raise MXNetValueError(f"mx.metric.create: {exc}") from None
     try:
         return klass(*args, **kwargs)
     except TypeError as exc:
