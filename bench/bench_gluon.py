@@ -25,8 +25,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 for _var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
     os.environ.pop(_var, None)
 
-import argparse  # noqa: E402
-import json  # noqa: E402
 import sys  # noqa: E402
 from typing import Callable, List, Optional, Tuple  # noqa: E402
 
@@ -142,28 +140,8 @@ def render(rows: List[run.Row]) -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description="Gluon training steps vs PyTorch (CPU)")
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter repeats")
-    parser.add_argument("--json", help="also write the results as JSON here")
-    args = parser.parse_args(argv)
-    repeat, budget = (3, 0.05) if args.quick else (7, 0.3)
-    limiter = run.threadpoolctl.threadpool_limits(1) if run.threadpoolctl is not None else None
-    env = run.environment()
-    print("environment:", json.dumps(env))
-    if torch is None:
-        print("note: torch is not importable; PyTorch columns are skipped "
-              "(pip install torch==2.13.0)")
-    rows = bench_gluon(repeat, budget)
-    print(f"median of {repeat} repeats, one thread; lower is better\n")
-    print(render(rows))
-    if limiter is not None:
-        limiter.restore_original_limits()
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump({"environment": env, "results": [
-                {"name": r.name, "unit": r.unit, "seconds": r.times} for r in rows]}, fh,
-                indent=2)
-    return 0
+    return run.run_main("Gluon training steps vs PyTorch (CPU)", bench_gluon, (3, 0.05),
+                        (7, 0.3), render, argv)
 
 
 if __name__ == "__main__":

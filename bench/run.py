@@ -34,7 +34,7 @@ import json  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
-from typing import Callable, Dict, List, Optional  # noqa: E402
+from typing import Callable, Dict, List, Optional, Tuple  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -271,12 +271,18 @@ def environment() -> Dict[str, object]:
     return info
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description="mxcore CPU benchmarks")
+def run_main(description: str, collect: Callable[[int, float], List[Row]],
+             quick: Tuple[int, float], full: Tuple[int, float],
+             render_rows: Callable[[List[Row]], str] = render,
+             argv: Optional[List[str]] = None) -> int:
+    """The command line of a benchmark script: ``--quick`` picks the ``(repeat, budget)``
+    of ``quick`` instead of ``full``; rows from ``collect(repeat, budget)`` are measured on
+    one thread, printed as a table and, with ``--json``, written to a file."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="fewer, shorter repeats")
     parser.add_argument("--json", help="also write the results as JSON here")
     args = parser.parse_args(argv)
-    repeat, budget = (3, 0.02) if args.quick else (7, 0.1)
+    repeat, budget = quick if args.quick else full
 
     limiter = threadpoolctl.threadpool_limits(1) if threadpoolctl is not None else None
     env = environment()
@@ -284,12 +290,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if torch is None:
         print("note: torch is not importable; PyTorch columns are skipped "
               "(pip install torch==2.13.0)")
-    from bench_gluon import bench_gluon  # bench/ is on sys.path when run as a script
-
-    rows = bench_dispatch(repeat, budget) + bench_kernels(repeat, budget) \
-        + bench_gluon(repeat, budget) + bench_engines(repeat, budget)
+    rows = collect(repeat, budget)
     print(f"median of {repeat} repeats, one thread; lower is better\n")
-    print(render(rows))
+    print(render_rows(rows))
     if limiter is not None:
         limiter.restore_original_limits()
     if args.json:
@@ -298,6 +301,17 @@ def main(argv: Optional[List[str]] = None) -> int:
                 {"name": r.name, "unit": r.unit, "seconds": r.times} for r in rows]}, fh,
                 indent=2)
     return 0
+
+
+def _all_rows(repeat: int, budget: float) -> List[Row]:
+    from bench_gluon import bench_gluon  # bench/ is on sys.path when run as a script
+
+    return bench_dispatch(repeat, budget) + bench_kernels(repeat, budget) \
+        + bench_gluon(repeat, budget) + bench_engines(repeat, budget)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    return run_main("mxcore CPU benchmarks", _all_rows, (3, 0.02), (7, 0.1), argv=argv)
 
 
 if __name__ == "__main__":

@@ -11,11 +11,11 @@ differs from MXNet code.
 
 from __future__ import annotations
 
-import argparse
 import time
 from typing import List, Tuple
 
 import numpy as np
+from digits_common import add_ctx_seed, new_parser, run_timed
 
 import mxcore as mx
 
@@ -100,20 +100,13 @@ def train(epochs: int, ctx: mx.Context, seed: int, batch_size: int = 32,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=10, help="passes over the train set")
-    parser.add_argument("--ctx", default="cpu",
-                        help="device type to train on: cpu, gpu, opencl (device 0)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for data split and init")
+    parser = new_parser(__doc__)
+    add_ctx_seed(parser, "seed for data split and init")
     parser.add_argument("--batch-size", type=int, default=32, help="mini-batch size")
     parser.add_argument("--lr", type=float, default=0.2, help="SGD learning rate")
     args = parser.parse_args()
-    start = time.perf_counter()
-    try:
-        train(args.epochs, mx.Context(args.ctx, 0), args.seed, args.batch_size, args.lr)
-    except mx.base.BackendUnavailableError as exc:  # e.g. --ctx gpu without a GPU backend
-        parser.exit(2, f"error: {exc}\n")
-    print(f"total time {time.perf_counter() - start:.2f} s")
+    run_timed(parser, lambda ctx: train(args.epochs, ctx, args.seed, args.batch_size, args.lr),
+              args.ctx)
 
 
 if __name__ == "__main__":

@@ -146,7 +146,29 @@ def _fraction_done(steps: int, max_steps: int) -> float:
     return float(steps) / float(max_steps) if max_steps > 0 else 1.0
 
 
-class PolyScheduler(LRScheduler):
+class _DecayScheduler(LRScheduler):
+    """Decay from ``base_lr_orig`` to ``final_lr`` over the ``max_steps`` updates after the
+    warmup; subclasses give the shape as :meth:`_decayed` of the fraction done."""
+
+    def _set_decay(self, max_update: int, final_lr: float) -> None:
+        _check_max_update(max_update)
+        self.max_update = max_update
+        self.final_lr = final_lr
+        self.max_steps = self.max_update - self.warmup_steps
+
+    def _decayed(self, done: float) -> float:
+        raise NotImplementedError
+
+    def __call__(self, num_update: int) -> float:
+        if num_update < self.warmup_steps:
+            return self.get_warmup_lr(num_update)
+        if num_update <= self.max_update:
+            self.base_lr = self._decayed(
+                _fraction_done(num_update - self.warmup_steps, self.max_steps))
+        return self.base_lr
+
+
+class PolyScheduler(_DecayScheduler):
     """Polynomial decay from ``base_lr`` to ``final_lr`` over ``max_update`` updates:
     ``final_lr + (base_lr - final_lr) * (1 - n / max_steps) ** pwr`` (n counted after the
     warmup)."""
@@ -155,41 +177,24 @@ class PolyScheduler(LRScheduler):
                  final_lr: float = 0, warmup_steps: int = 0, warmup_begin_lr: float = 0,
                  warmup_mode: str = "linear"):
         super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
-        _check_max_update(max_update)
         self.power = pwr
         self.base_lr_orig = self.base_lr
-        self.max_update = max_update
-        self.final_lr = final_lr
-        self.max_steps = self.max_update - self.warmup_steps
+        self._set_decay(max_update, final_lr)
 
-    def __call__(self, num_update: int) -> float:
-        if num_update < self.warmup_steps:
-            return self.get_warmup_lr(num_update)
-        if num_update <= self.max_update:
-            done = _fraction_done(num_update - self.warmup_steps, self.max_steps)
-            self.base_lr = (self.final_lr
-                            + (self.base_lr_orig - self.final_lr) * pow(1 - done, self.power))
-        return self.base_lr
+    def _decayed(self, done: float) -> float:
+        return self.final_lr + (self.base_lr_orig - self.final_lr) * pow(1 - done, self.power)
 
 
-class CosineScheduler(LRScheduler):
+class CosineScheduler(_DecayScheduler):
     """Cosine decay from ``base_lr`` to ``final_lr`` over ``max_update`` updates."""
 
     def __init__(self, max_update: int, base_lr: float = 0.01, final_lr: float = 0,
                  warmup_steps: int = 0, warmup_begin_lr: float = 0,
                  warmup_mode: str = "linear"):
         super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
-        _check_max_update(max_update)
         self.base_lr_orig = base_lr
-        self.max_update = max_update
-        self.final_lr = final_lr
-        self.max_steps = self.max_update - self.warmup_steps
+        self._set_decay(max_update, final_lr)
 
-    def __call__(self, num_update: int) -> float:
-        if num_update < self.warmup_steps:
-            return self.get_warmup_lr(num_update)
-        if num_update <= self.max_update:
-            done = _fraction_done(num_update - self.warmup_steps, self.max_steps)
-            self.base_lr = (self.final_lr + (self.base_lr_orig - self.final_lr)
-                            * (1 + math.cos(math.pi * done)) / 2)
-        return self.base_lr
+    def _decayed(self, done: float) -> float:
+        return (self.final_lr + (self.base_lr_orig - self.final_lr)
+                * (1 + math.cos(math.pi * done)) / 2)

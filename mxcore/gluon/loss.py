@@ -228,8 +228,10 @@ class HuberLoss(Loss):
         return self._per_sample(F, _apply_weighting(F, loss, self._weight, sample_weight))
 
 
-class HingeLoss(Loss):
-    """SVM hinge loss ``max(0, margin - pred * label)`` for labels -1/1."""
+class _MarginLoss(Loss):
+    """``max(0, margin - pred * label)``, squared when ``_squared``, for labels -1/1."""
+
+    _squared = False
 
     def __init__(self, margin: float = 1, weight: Optional[float] = None,
                  batch_axis: int = 0, **kwargs: Any) -> None:
@@ -239,21 +241,19 @@ class HingeLoss(Loss):
     def hybrid_forward(self, F, pred, label, sample_weight=None):
         label = _reshape_like(F, label, pred)
         loss = F.relu(self._margin - pred * label)
+        if self._squared:
+            loss = F.square(loss)
         return self._per_sample(F, _apply_weighting(F, loss, self._weight, sample_weight))
 
 
-class SquaredHingeLoss(Loss):
+class HingeLoss(_MarginLoss):
+    """SVM hinge loss ``max(0, margin - pred * label)`` for labels -1/1."""
+
+
+class SquaredHingeLoss(_MarginLoss):
     """Soft-margin SVM loss ``max(0, margin - pred * label)^2`` for labels -1/1."""
 
-    def __init__(self, margin: float = 1, weight: Optional[float] = None,
-                 batch_axis: int = 0, **kwargs: Any) -> None:
-        super().__init__(weight, batch_axis, **kwargs)
-        self._margin = margin
-
-    def hybrid_forward(self, F, pred, label, sample_weight=None):
-        label = _reshape_like(F, label, pred)
-        loss = F.square(F.relu(self._margin - pred * label))
-        return self._per_sample(F, _apply_weighting(F, loss, self._weight, sample_weight))
+    _squared = True
 
 
 class LogisticLoss(Loss):

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence, Tuple, Union
 
-__all__ = ["unbroadcast", "normalize_axis", "normalize_axes", "reduce_axes"]
+__all__ = ["unbroadcast", "normalize_axis", "normalize_axes", "reduce_axes", "prod"]
+
+
+def prod(dims: Sequence[int]) -> int:
+    """The product of ``dims`` (1 for none): the element count of a shape."""
+    out = 1
+    for d in dims:
+        out *= d
+    return out
 
 
 def unbroadcast(F: Any, grad: Any, shape: Tuple[int, ...]) -> Any:

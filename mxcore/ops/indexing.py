@@ -12,6 +12,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from ._helpers import normalize_axis
+from ._helpers import prod as _prod
 from .registry import (
     OpDef,
     Param,
@@ -29,13 +30,6 @@ AREA = "indexing"
 _INT64 = np.dtype("int64")
 _MODE = Param("mode", one_of("clip", "wrap", "raise"), "clip",
               "out-of-range indices: clip to the edge, wrap around, or raise")
-
-
-def _prod(dims) -> int:
-    out = 1
-    for d in dims:
-        out *= d
-    return out
 
 
 def _as_index(K, idx):

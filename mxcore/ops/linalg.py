@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence, Tuple
 
+from ._helpers import prod as _prod
 from .registry import OpDef, Param, register_op, to_any, to_bool, to_float, to_int
 
 AREA = "linalg"
@@ -34,13 +35,6 @@ _STYPE = Param("forward_stype", _to_stype, None,
 
 def _fmt(shape: Sequence[int]) -> str:
     return "(" + ",".join(str(d) for d in shape) + ")"
-
-
-def _prod(dims: Sequence[int]) -> int:
-    out = 1
-    for d in dims:
-        out *= d
-    return out
 
 
 def _same_dtype(dtypes: Sequence[Any], names: Sequence[str]) -> None:

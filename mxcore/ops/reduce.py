@@ -94,26 +94,33 @@ def _nanprod(K, x, axis, keepdims, exclude):
     return _finish(K, K.prod(_nan_filled(K, x, 1), axes, keepdims))
 
 
-def _sum_grad(F, inputs, outputs, out_grads, axis, keepdims, exclude):
-    x = inputs[0]
-    zero = _zero_size_grad(F, x)
-    if zero:
-        return zero
-    g = _kept(F, out_grads[0], x, _axes(x.shape, axis, exclude))
-    return [F.broadcast_to(g, shape=x.shape)]
+def _reduction_grad(body: Callable) -> Callable:
+    """A reduction's gradient from ``body(F, x, g, axes, y) -> dx``: ``g`` is the output
+    gradient reshaped to keep the reduced axes, ``y`` the output as returned; a zero-size
+    input gets a zero-size gradient."""
+
+    def gradient(F, inputs, outputs, out_grads, axis, keepdims, exclude):
+        x = inputs[0]
+        zero = _zero_size_grad(F, x)
+        if zero:
+            return zero
+        axes = _axes(x.shape, axis, exclude)
+        return [body(F, x, _kept(F, out_grads[0], x, axes), axes, outputs[0])]
+
+    return gradient
 
 
-def _mean_grad(F, inputs, outputs, out_grads, axis, keepdims, exclude):
-    x = inputs[0]
-    zero = _zero_size_grad(F, x)
-    if zero:
-        return zero
-    axes = _axes(x.shape, axis, exclude)
+@_reduction_grad
+def _sum_grad(F, x, g, axes, y):
+    return F.broadcast_to(g, shape=x.shape)
+
+
+@_reduction_grad
+def _mean_grad(F, x, g, axes, y):
     count = 1
     for a in axes:
         count *= x.shape[a]
-    g = _kept(F, out_grads[0], x, axes)
-    return [F.broadcast_to(g, shape=x.shape) / float(count)]
+    return F.broadcast_to(g, shape=x.shape) / float(count)
 
 
 def _product_of_others(F: Any, x: Any, axes: Tuple[int, ...]) -> Any:
@@ -127,44 +134,26 @@ def _product_of_others(F: Any, x: Any, axes: Tuple[int, ...]) -> Any:
     return at_nonzero * (1 - is_zero) + at_zero * is_zero
 
 
-def _prod_grad(F, inputs, outputs, out_grads, axis, keepdims, exclude):
-    x = inputs[0]
-    zero = _zero_size_grad(F, x)
-    if zero:
-        return zero
-    axes = _axes(x.shape, axis, exclude)
-    return [_kept(F, out_grads[0], x, axes) * _product_of_others(F, x, axes)]
+@_reduction_grad
+def _prod_grad(F, x, g, axes, y):
+    return g * _product_of_others(F, x, axes)
 
 
-def _nansum_grad(F, inputs, outputs, out_grads, axis, keepdims, exclude):
-    x = inputs[0]
-    zero = _zero_size_grad(F, x)
-    if zero:
-        return zero
-    g = _kept(F, out_grads[0], x, _axes(x.shape, axis, exclude))
-    return [g * (x == x)]  # NaN positions get 0
+@_reduction_grad
+def _nansum_grad(F, x, g, axes, y):
+    return g * (x == x)  # NaN positions get 0
 
 
-def _nanprod_grad(F, inputs, outputs, out_grads, axis, keepdims, exclude):
-    x = inputs[0]
-    zero = _zero_size_grad(F, x)
-    if zero:
-        return zero
-    axes = _axes(x.shape, axis, exclude)
+@_reduction_grad
+def _nanprod_grad(F, x, g, axes, y):
     present = x == x
     filled = F.where(present, x, F.ones_like(x))
-    g = _kept(F, out_grads[0], x, axes)
-    return [g * _product_of_others(F, filled, axes) * present]
+    return g * _product_of_others(F, filled, axes) * present
 
 
-def _extremum_grad(F, inputs, outputs, out_grads, axis, keepdims, exclude):
-    x = inputs[0]
-    zero = _zero_size_grad(F, x)
-    if zero:
-        return zero
-    axes = _axes(x.shape, axis, exclude)
-    hit = x == _kept(F, outputs[0], x, axes)
-    return [_kept(F, out_grads[0], x, axes) * hit]
+@_reduction_grad
+def _extremum_grad(F, x, g, axes, y):
+    return g * (x == _kept(F, y, x, axes))
 
 
 def _reduce_op(name: str, compute: Callable, gradient: Callable, doc: str,

@@ -13,6 +13,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ._helpers import normalize_axes, normalize_axis, unbroadcast
+from ._helpers import prod as _prod
 from .registry import (
     OpDef,
     Param,
@@ -27,13 +28,6 @@ from .registry import (
 AREA = "shape"
 Shape = Tuple[int, ...]
 _INT64 = np.dtype("int64")
-
-
-def _prod(dims: Sequence[int]) -> int:
-    out = 1
-    for d in dims:
-        out *= d
-    return out
 
 
 # -- Reshape --------------------------------------------------------------------------------------

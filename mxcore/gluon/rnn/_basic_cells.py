@@ -13,6 +13,10 @@ from ._sequence import Inputs, _format_sequence, _gru_step, _lstm_step, _rnn_ste
 __all__ = ["RNNCell", "LSTMCell", "LSTMPCell", "GRUCell", "DropoutCell"]
 
 
+def _nc_state(batch_size: int, size: int) -> dict:
+    return {"shape": (batch_size, size), "__layout__": "NC"}
+
+
 def _prod(shape: Sequence[int]) -> int:
     size = 1
     for dim in shape:
@@ -62,6 +66,20 @@ class _GatedCell(HybridRecurrentCell):
         return f"{type(self).__name__}({mapping})"
 
 
+class _TwoActivationCell(_GatedCell):
+    """The constructor shared by LSTMCell and GRUCell (an activation and a recurrent one)."""
+
+    def __init__(self, hidden_size: int, i2h_weight_initializer: Any = None,
+                 h2h_weight_initializer: Any = None, i2h_bias_initializer: Any = "zeros",
+                 h2h_bias_initializer: Any = "zeros", input_size: int = 0,
+                 prefix: Optional[str] = None, params: Any = None, activation: Any = "tanh",
+                 recurrent_activation: Any = "sigmoid") -> None:
+        super().__init__(hidden_size, i2h_weight_initializer, h2h_weight_initializer,
+                         i2h_bias_initializer, h2h_bias_initializer, input_size, prefix, params)
+        self._activation = activation
+        self._recurrent_activation = recurrent_activation
+
+
 class RNNCell(_GatedCell):
     """Elman RNN cell: ``h' = activation(W_ih x + b_ih + W_hh h + b_hh)``.
 
@@ -83,7 +101,7 @@ class RNNCell(_GatedCell):
         self._activation = activation
 
     def state_info(self, batch_size: int = 0) -> List[dict]:
-        return [{"shape": (batch_size, self._hidden_size), "__layout__": "NC"}]
+        return [_nc_state(batch_size, self._hidden_size)]
 
     def _alias(self) -> str:
         return "rnn"
@@ -100,7 +118,7 @@ class RNNCell(_GatedCell):
         return output, [output]
 
 
-class LSTMCell(_GatedCell):
+class LSTMCell(_TwoActivationCell):
     """Long short-term memory cell; states ``[h, c]``, gates in MXNet's order i, f, c, o.
 
     Example::
@@ -114,19 +132,8 @@ class LSTMCell(_GatedCell):
 
     _num_gates = 4
 
-    def __init__(self, hidden_size: int, i2h_weight_initializer: Any = None,
-                 h2h_weight_initializer: Any = None, i2h_bias_initializer: Any = "zeros",
-                 h2h_bias_initializer: Any = "zeros", input_size: int = 0,
-                 prefix: Optional[str] = None, params: Any = None, activation: Any = "tanh",
-                 recurrent_activation: Any = "sigmoid") -> None:
-        super().__init__(hidden_size, i2h_weight_initializer, h2h_weight_initializer,
-                         i2h_bias_initializer, h2h_bias_initializer, input_size, prefix, params)
-        self._activation = activation
-        self._recurrent_activation = recurrent_activation
-
     def state_info(self, batch_size: int = 0) -> List[dict]:
-        info = {"shape": (batch_size, self._hidden_size), "__layout__": "NC"}
-        return [info, dict(info)]
+        return [_nc_state(batch_size, self._hidden_size) for _ in range(2)]
 
     def _alias(self) -> str:
         return "lstm"
@@ -170,8 +177,8 @@ class LSTMPCell(_GatedCell):
                                           allow_deferred_init=True)
 
     def state_info(self, batch_size: int = 0) -> List[dict]:
-        return [{"shape": (batch_size, self._projection_size), "__layout__": "NC"},
-                {"shape": (batch_size, self._hidden_size), "__layout__": "NC"}]
+        return [_nc_state(batch_size, self._projection_size),
+                _nc_state(batch_size, self._hidden_size)]
 
     def _alias(self) -> str:
         return "lstmp"
@@ -187,7 +194,7 @@ class LSTMPCell(_GatedCell):
         return next_r, [next_r, next_c]
 
 
-class GRUCell(_GatedCell):
+class GRUCell(_TwoActivationCell):
     """Gated recurrent unit cell with MXNet's (cuDNN's) formula, gates r, z, n:
     ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``, ``h' = (1 - z) * n + z * h``.
 
@@ -202,18 +209,8 @@ class GRUCell(_GatedCell):
 
     _num_gates = 3
 
-    def __init__(self, hidden_size: int, i2h_weight_initializer: Any = None,
-                 h2h_weight_initializer: Any = None, i2h_bias_initializer: Any = "zeros",
-                 h2h_bias_initializer: Any = "zeros", input_size: int = 0,
-                 prefix: Optional[str] = None, params: Any = None, activation: Any = "tanh",
-                 recurrent_activation: Any = "sigmoid") -> None:
-        super().__init__(hidden_size, i2h_weight_initializer, h2h_weight_initializer,
-                         i2h_bias_initializer, h2h_bias_initializer, input_size, prefix, params)
-        self._activation = activation
-        self._recurrent_activation = recurrent_activation
-
     def state_info(self, batch_size: int = 0) -> List[dict]:
-        return [{"shape": (batch_size, self._hidden_size), "__layout__": "NC"}]
+        return [_nc_state(batch_size, self._hidden_size)]
 
     def _alias(self) -> str:
         return "gru"

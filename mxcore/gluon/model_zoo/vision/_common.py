@@ -4,7 +4,7 @@ concatenating container (MXNet 1.x keeps it in ``gluon.contrib.nn`` as HybridCon
 from __future__ import annotations
 
 import os
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from ....base import MXNetError
 from ...nn import HybridSequential
@@ -24,6 +24,20 @@ def check_pretrained(model: str, pretrained: bool, root: str = DEFAULT_ROOT) -> 
             f"{model}: pretrained=True is not supported: mxcore downloads no model weights "
             f"(root={root!r} is not read). Build the network with pretrained=False and load "
             "a parameter file you have with net.load_parameters(path).")
+
+
+def variant(name: str, doc: str, getter: Callable[..., Any], *args: Any,
+            **fixed: Any) -> Callable[..., Any]:
+    """The zoo constructor ``name(**kwargs)``: ``getter(*args, **kwargs)`` with the ``fixed``
+    keyword arguments overriding the caller's; named and documented as a ``def`` would be."""
+
+    def build(**kwargs: Any) -> Any:
+        return getter(*args, **{**kwargs, **fixed})
+
+    build.__name__ = build.__qualname__ = name
+    build.__doc__ = doc
+    build.__module__ = getter.__module__
+    return build
 
 
 class HybridConcurrent(HybridSequential):

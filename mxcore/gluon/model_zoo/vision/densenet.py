@@ -8,7 +8,7 @@ from ....base import MXNetValueError
 from ....context import Context
 from ... import nn
 from ...block import HybridBlock
-from ._common import DEFAULT_ROOT, HybridConcurrent, check_pretrained
+from ._common import DEFAULT_ROOT, HybridConcurrent, check_pretrained, variant
 
 __all__ = ["DenseNet", "densenet121", "densenet161", "densenet169", "densenet201",
            "get_densenet"]
@@ -110,21 +110,7 @@ def get_densenet(num_layers: int, pretrained: bool = False, ctx: Optional[Contex
     return DenseNet(num_init_features, growth_rate, block_config, **kwargs)
 
 
-def densenet121(**kwargs: Any) -> DenseNet:
-    """DenseNet-121."""
-    return get_densenet(121, **kwargs)
-
-
-def densenet161(**kwargs: Any) -> DenseNet:
-    """DenseNet-161."""
-    return get_densenet(161, **kwargs)
-
-
-def densenet169(**kwargs: Any) -> DenseNet:
-    """DenseNet-169."""
-    return get_densenet(169, **kwargs)
-
-
-def densenet201(**kwargs: Any) -> DenseNet:
-    """DenseNet-201."""
-    return get_densenet(201, **kwargs)
+densenet121 = variant("densenet121", "DenseNet-121.", get_densenet, 121)
+densenet161 = variant("densenet161", "DenseNet-161.", get_densenet, 161)
+densenet169 = variant("densenet169", "DenseNet-169.", get_densenet, 169)
+densenet201 = variant("densenet201", "DenseNet-201.", get_densenet, 201)

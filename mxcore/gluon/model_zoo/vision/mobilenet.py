@@ -7,7 +7,7 @@ from typing import Any, Optional
 from ....context import Context
 from ... import nn
 from ...block import HybridBlock
-from ._common import DEFAULT_ROOT, check_pretrained
+from ._common import DEFAULT_ROOT, check_pretrained, variant
 
 __all__ = ["MobileNet", "MobileNetV2", "mobilenet1_0", "mobilenet_v2_1_0", "mobilenet0_75",
            "mobilenet_v2_0_75", "mobilenet0_5", "mobilenet_v2_0_5", "mobilenet0_25",
@@ -158,41 +158,15 @@ def get_mobilenet_v2(multiplier: float, pretrained: bool = False,
     return MobileNetV2(multiplier, **kwargs)
 
 
-def mobilenet1_0(**kwargs: Any) -> MobileNet:
-    """MobileNet v1, width 1.0."""
-    return get_mobilenet(1.0, **kwargs)
-
-
-def mobilenet0_75(**kwargs: Any) -> MobileNet:
-    """MobileNet v1, width 0.75."""
-    return get_mobilenet(0.75, **kwargs)
-
-
-def mobilenet0_5(**kwargs: Any) -> MobileNet:
-    """MobileNet v1, width 0.5."""
-    return get_mobilenet(0.5, **kwargs)
-
-
-def mobilenet0_25(**kwargs: Any) -> MobileNet:
-    """MobileNet v1, width 0.25."""
-    return get_mobilenet(0.25, **kwargs)
-
-
-def mobilenet_v2_1_0(**kwargs: Any) -> MobileNetV2:
-    """MobileNet v2, width 1.0."""
-    return get_mobilenet_v2(1.0, **kwargs)
-
-
-def mobilenet_v2_0_75(**kwargs: Any) -> MobileNetV2:
-    """MobileNet v2, width 0.75."""
-    return get_mobilenet_v2(0.75, **kwargs)
-
-
-def mobilenet_v2_0_5(**kwargs: Any) -> MobileNetV2:
-    """MobileNet v2, width 0.5."""
-    return get_mobilenet_v2(0.5, **kwargs)
-
-
-def mobilenet_v2_0_25(**kwargs: Any) -> MobileNetV2:
-    """MobileNet v2, width 0.25."""
-    return get_mobilenet_v2(0.25, **kwargs)
+mobilenet1_0 = variant("mobilenet1_0", "MobileNet v1, width 1.0.", get_mobilenet, 1.0)
+mobilenet0_75 = variant("mobilenet0_75", "MobileNet v1, width 0.75.", get_mobilenet, 0.75)
+mobilenet0_5 = variant("mobilenet0_5", "MobileNet v1, width 0.5.", get_mobilenet, 0.5)
+mobilenet0_25 = variant("mobilenet0_25", "MobileNet v1, width 0.25.", get_mobilenet, 0.25)
+mobilenet_v2_1_0 = variant("mobilenet_v2_1_0",
+                           "MobileNet v2, width 1.0.", get_mobilenet_v2, 1.0)
+mobilenet_v2_0_75 = variant("mobilenet_v2_0_75",
+                            "MobileNet v2, width 0.75.", get_mobilenet_v2, 0.75)
+mobilenet_v2_0_5 = variant("mobilenet_v2_0_5",
+                           "MobileNet v2, width 0.5.", get_mobilenet_v2, 0.5)
+mobilenet_v2_0_25 = variant("mobilenet_v2_0_25",
+                            "MobileNet v2, width 0.25.", get_mobilenet_v2, 0.25)

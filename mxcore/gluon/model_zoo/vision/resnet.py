@@ -8,7 +8,7 @@ from ....base import MXNetValueError
 from ....context import Context
 from ... import nn
 from ...block import HybridBlock
-from ._common import DEFAULT_ROOT, check_pretrained
+from ._common import DEFAULT_ROOT, check_pretrained, variant
 
 __all__ = ["ResNetV1", "ResNetV2", "BasicBlockV1", "BasicBlockV2", "BottleneckV1",
            "BottleneckV2", "resnet18_v1", "resnet34_v1", "resnet50_v1", "resnet101_v1",
@@ -21,56 +21,23 @@ def _conv3x3(channels: int, stride: int, in_channels: int) -> nn.Conv2D:
                      in_channels=in_channels)
 
 
-class BasicBlockV1(HybridBlock):
-    """Two 3x3 convolutions with batch norm; ReLU after the residual sum (18/34 layers)."""
-
-    def __init__(self, channels: int, stride: int, downsample: bool = False,
-                 in_channels: int = 0, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.body = nn.HybridSequential(prefix="")
-        self.body.add(_conv3x3(channels, stride, in_channels))
-        self.body.add(nn.BatchNorm())
-        self.body.add(nn.Activation("relu"))
-        self.body.add(_conv3x3(channels, 1, channels))
-        self.body.add(nn.BatchNorm())
-        if downsample:
-            self.downsample = nn.HybridSequential(prefix="")
-            self.downsample.add(nn.Conv2D(channels, kernel_size=1, strides=stride,
-                                          use_bias=False, in_channels=in_channels))
-            self.downsample.add(nn.BatchNorm())
-        else:
-            self.downsample = None
-
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        residual = x
-        x = self.body(x)
-        if self.downsample is not None:
-            residual = self.downsample(residual)
-        return F.Activation(residual + x, act_type="relu")
+def _sequential(*layers: HybridBlock) -> nn.HybridSequential:
+    seq = nn.HybridSequential(prefix="")
+    for layer in layers:
+        seq.add(layer)
+    return seq
 
 
-class BottleneckV1(HybridBlock):
-    """1x1 -> 3x3 -> 1x1 convolutions (channels/4 inside), ReLU after the sum (50+ layers)."""
+class _ResidualV1(HybridBlock):
+    """``body`` plus the shortcut (a 1x1 conv + BN projection when ``downsample``), ReLU
+    after the sum; subclasses build ``body`` before calling :meth:`_add_shortcut`."""
 
-    def __init__(self, channels: int, stride: int, downsample: bool = False,
-                 in_channels: int = 0, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.body = nn.HybridSequential(prefix="")
-        self.body.add(nn.Conv2D(channels // 4, kernel_size=1, strides=stride))
-        self.body.add(nn.BatchNorm())
-        self.body.add(nn.Activation("relu"))
-        self.body.add(_conv3x3(channels // 4, 1, channels // 4))
-        self.body.add(nn.BatchNorm())
-        self.body.add(nn.Activation("relu"))
-        self.body.add(nn.Conv2D(channels, kernel_size=1, strides=1))
-        self.body.add(nn.BatchNorm())
-        if downsample:
-            self.downsample = nn.HybridSequential(prefix="")
-            self.downsample.add(nn.Conv2D(channels, kernel_size=1, strides=stride,
-                                          use_bias=False, in_channels=in_channels))
-            self.downsample.add(nn.BatchNorm())
-        else:
-            self.downsample = None
+    def _add_shortcut(self, downsample: bool, channels: int, stride: int,
+                      in_channels: int) -> None:
+        self.downsample = _sequential(
+            nn.Conv2D(channels, kernel_size=1, strides=stride, use_bias=False,
+                      in_channels=in_channels),
+            nn.BatchNorm()) if downsample else None
 
     def hybrid_forward(self, F: Any, x: Any) -> Any:
         residual = x
@@ -80,8 +47,60 @@ class BottleneckV1(HybridBlock):
         return F.Activation(x + residual, act_type="relu")
 
 
-class BasicBlockV2(HybridBlock):
+class BasicBlockV1(_ResidualV1):
+    """Two 3x3 convolutions with batch norm; ReLU after the residual sum (18/34 layers)."""
+
+    def __init__(self, channels: int, stride: int, downsample: bool = False,
+                 in_channels: int = 0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.body = _sequential(_conv3x3(channels, stride, in_channels), nn.BatchNorm(),
+                                nn.Activation("relu"), _conv3x3(channels, 1, channels),
+                                nn.BatchNorm())
+        self._add_shortcut(downsample, channels, stride, in_channels)
+
+
+class BottleneckV1(_ResidualV1):
+    """1x1 -> 3x3 -> 1x1 convolutions (channels/4 inside), ReLU after the sum (50+ layers)."""
+
+    def __init__(self, channels: int, stride: int, downsample: bool = False,
+                 in_channels: int = 0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.body = _sequential(nn.Conv2D(channels // 4, kernel_size=1, strides=stride),
+                                nn.BatchNorm(), nn.Activation("relu"),
+                                _conv3x3(channels // 4, 1, channels // 4), nn.BatchNorm(),
+                                nn.Activation("relu"),
+                                nn.Conv2D(channels, kernel_size=1, strides=1), nn.BatchNorm())
+        self._add_shortcut(downsample, channels, stride, in_channels)
+
+
+class _ResidualV2(HybridBlock):
+    """Pre-activation residual: ``bn1``/``conv1`` ... ``bn{depth}``/``conv{depth}`` (each
+    BN -> ReLU -> conv) plus the shortcut, a 1x1 conv of the first activation when
+    ``downsample``."""
+
+    depth = 0
+
+    def _add_shortcut(self, downsample: bool, channels: int, stride: int,
+                      in_channels: int) -> None:
+        self.downsample = nn.Conv2D(channels, 1, stride, use_bias=False,
+                                    in_channels=in_channels) if downsample else None
+
+    def hybrid_forward(self, F: Any, x: Any) -> Any:
+        residual = x
+        x = F.Activation(self.bn1(x), act_type="relu")
+        if self.downsample is not None:
+            residual = self.downsample(x)
+        x = self.conv1(x)
+        for k in range(2, self.depth + 1):
+            x = F.Activation(getattr(self, f"bn{k}")(x), act_type="relu")
+            x = getattr(self, f"conv{k}")(x)
+        return x + residual
+
+
+class BasicBlockV2(_ResidualV2):
     """Pre-activation basic block: BN -> ReLU -> conv, twice, plus the shortcut."""
+
+    depth = 2
 
     def __init__(self, channels: int, stride: int, downsample: bool = False,
                  in_channels: int = 0, **kwargs: Any) -> None:
@@ -90,25 +109,13 @@ class BasicBlockV2(HybridBlock):
         self.conv1 = _conv3x3(channels, stride, in_channels)
         self.bn2 = nn.BatchNorm()
         self.conv2 = _conv3x3(channels, 1, channels)
-        if downsample:
-            self.downsample = nn.Conv2D(channels, 1, stride, use_bias=False,
-                                        in_channels=in_channels)
-        else:
-            self.downsample = None
-
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        residual = x
-        x = F.Activation(self.bn1(x), act_type="relu")
-        if self.downsample is not None:
-            residual = self.downsample(x)
-        x = self.conv1(x)
-        x = F.Activation(self.bn2(x), act_type="relu")
-        x = self.conv2(x)
-        return x + residual
+        self._add_shortcut(downsample, channels, stride, in_channels)
 
 
-class BottleneckV2(HybridBlock):
+class BottleneckV2(_ResidualV2):
     """Pre-activation bottleneck: (BN -> ReLU -> conv) x3 with 1x1, 3x3, 1x1 kernels."""
+
+    depth = 3
 
     def __init__(self, channels: int, stride: int, downsample: bool = False,
                  in_channels: int = 0, **kwargs: Any) -> None:
@@ -119,23 +126,7 @@ class BottleneckV2(HybridBlock):
         self.conv2 = _conv3x3(channels // 4, stride, channels // 4)
         self.bn3 = nn.BatchNorm()
         self.conv3 = nn.Conv2D(channels, kernel_size=1, strides=1, use_bias=False)
-        if downsample:
-            self.downsample = nn.Conv2D(channels, 1, stride, use_bias=False,
-                                        in_channels=in_channels)
-        else:
-            self.downsample = None
-
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        residual = x
-        x = F.Activation(self.bn1(x), act_type="relu")
-        if self.downsample is not None:
-            residual = self.downsample(x)
-        x = self.conv1(x)
-        x = F.Activation(self.bn2(x), act_type="relu")
-        x = self.conv2(x)
-        x = F.Activation(self.bn3(x), act_type="relu")
-        x = self.conv3(x)
-        return x + residual
+        self._add_shortcut(downsample, channels, stride, in_channels)
 
 
 _Block = Type[Union[BasicBlockV1, BasicBlockV2, BottleneckV1, BottleneckV2]]
@@ -156,6 +147,17 @@ def _check_spec(name: str, layers: List[int], channels: List[int]) -> None:
     if len(layers) != len(channels) - 1:
         raise MXNetValueError(f"{name}: channels needs one more entry than layers; got "
                               f"layers={layers}, channels={channels}")
+
+
+def _add_stem(features: nn.HybridSequential, channels: int, thumbnail: bool) -> None:
+    """One 3x3 conv (``thumbnail``), else the 7x7/2 conv, BN, ReLU and 3x3/2 max pool."""
+    if thumbnail:
+        features.add(_conv3x3(channels, 1, 0))
+    else:
+        features.add(nn.Conv2D(channels, 7, 2, 3, use_bias=False))
+        features.add(nn.BatchNorm())
+        features.add(nn.Activation("relu"))
+        features.add(nn.MaxPool2D(3, 2, 1))
 
 
 class ResNetV1(HybridBlock):
@@ -179,13 +181,7 @@ class ResNetV1(HybridBlock):
         _check_spec("ResNetV1", layers, channels)
         with self.name_scope():
             self.features = nn.HybridSequential(prefix="")
-            if thumbnail:
-                self.features.add(_conv3x3(channels[0], 1, 0))
-            else:
-                self.features.add(nn.Conv2D(channels[0], 7, 2, 3, use_bias=False))
-                self.features.add(nn.BatchNorm())
-                self.features.add(nn.Activation("relu"))
-                self.features.add(nn.MaxPool2D(3, 2, 1))
+            _add_stem(self.features, channels[0], thumbnail)
             for i, num_layers in enumerate(layers):
                 stride = 1 if i == 0 else 2
                 self.features.add(_make_stage(block, num_layers, channels[i + 1], stride,
@@ -216,13 +212,7 @@ class ResNetV2(HybridBlock):
         with self.name_scope():
             self.features = nn.HybridSequential(prefix="")
             self.features.add(nn.BatchNorm(scale=False, center=False))
-            if thumbnail:
-                self.features.add(_conv3x3(channels[0], 1, 0))
-            else:
-                self.features.add(nn.Conv2D(channels[0], 7, 2, 3, use_bias=False))
-                self.features.add(nn.BatchNorm())
-                self.features.add(nn.Activation("relu"))
-                self.features.add(nn.MaxPool2D(3, 2, 1))
+            _add_stem(self.features, channels[0], thumbnail)
             in_channels = channels[0]
             for i, num_layers in enumerate(layers):
                 stride = 1 if i == 0 else 2
@@ -265,51 +255,13 @@ def get_resnet(version: int, num_layers: int, pretrained: bool = False,
     return _NETS[version](_BLOCKS[version][block_type], layers, channels, **kwargs)
 
 
-def resnet18_v1(**kwargs: Any) -> HybridBlock:
-    """ResNet-18 v1."""
-    return get_resnet(1, 18, **kwargs)
-
-
-def resnet34_v1(**kwargs: Any) -> HybridBlock:
-    """ResNet-34 v1."""
-    return get_resnet(1, 34, **kwargs)
-
-
-def resnet50_v1(**kwargs: Any) -> HybridBlock:
-    """ResNet-50 v1."""
-    return get_resnet(1, 50, **kwargs)
-
-
-def resnet101_v1(**kwargs: Any) -> HybridBlock:
-    """ResNet-101 v1."""
-    return get_resnet(1, 101, **kwargs)
-
-
-def resnet152_v1(**kwargs: Any) -> HybridBlock:
-    """ResNet-152 v1."""
-    return get_resnet(1, 152, **kwargs)
-
-
-def resnet18_v2(**kwargs: Any) -> HybridBlock:
-    """ResNet-18 v2."""
-    return get_resnet(2, 18, **kwargs)
-
-
-def resnet34_v2(**kwargs: Any) -> HybridBlock:
-    """ResNet-34 v2."""
-    return get_resnet(2, 34, **kwargs)
-
-
-def resnet50_v2(**kwargs: Any) -> HybridBlock:
-    """ResNet-50 v2."""
-    return get_resnet(2, 50, **kwargs)
-
-
-def resnet101_v2(**kwargs: Any) -> HybridBlock:
-    """ResNet-101 v2."""
-    return get_resnet(2, 101, **kwargs)
-
-
-def resnet152_v2(**kwargs: Any) -> HybridBlock:
-    """ResNet-152 v2."""
-    return get_resnet(2, 152, **kwargs)
+resnet18_v1 = variant("resnet18_v1", "ResNet-18 v1.", get_resnet, 1, 18)
+resnet34_v1 = variant("resnet34_v1", "ResNet-34 v1.", get_resnet, 1, 34)
+resnet50_v1 = variant("resnet50_v1", "ResNet-50 v1.", get_resnet, 1, 50)
+resnet101_v1 = variant("resnet101_v1", "ResNet-101 v1.", get_resnet, 1, 101)
+resnet152_v1 = variant("resnet152_v1", "ResNet-152 v1.", get_resnet, 1, 152)
+resnet18_v2 = variant("resnet18_v2", "ResNet-18 v2.", get_resnet, 2, 18)
+resnet34_v2 = variant("resnet34_v2", "ResNet-34 v2.", get_resnet, 2, 34)
+resnet50_v2 = variant("resnet50_v2", "ResNet-50 v2.", get_resnet, 2, 50)
+resnet101_v2 = variant("resnet101_v2", "ResNet-101 v2.", get_resnet, 2, 101)
+resnet152_v2 = variant("resnet152_v2", "ResNet-152 v2.", get_resnet, 2, 152)

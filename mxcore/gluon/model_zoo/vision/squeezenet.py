@@ -8,7 +8,7 @@ from ....base import MXNetValueError
 from ....context import Context
 from ... import nn
 from ...block import HybridBlock
-from ._common import DEFAULT_ROOT, HybridConcurrent, check_pretrained
+from ._common import DEFAULT_ROOT, HybridConcurrent, check_pretrained, variant
 
 __all__ = ["SqueezeNet", "squeezenet1_0", "squeezenet1_1", "get_squeezenet"]
 
@@ -104,11 +104,5 @@ def get_squeezenet(version: str, pretrained: bool = False, ctx: Optional[Context
     return SqueezeNet(version, **kwargs)
 
 
-def squeezenet1_0(**kwargs: Any) -> SqueezeNet:
-    """SqueezeNet 1.0."""
-    return get_squeezenet("1.0", **kwargs)
-
-
-def squeezenet1_1(**kwargs: Any) -> SqueezeNet:
-    """SqueezeNet 1.1."""
-    return get_squeezenet("1.1", **kwargs)
+squeezenet1_0 = variant("squeezenet1_0", "SqueezeNet 1.0.", get_squeezenet, "1.0")
+squeezenet1_1 = variant("squeezenet1_1", "SqueezeNet 1.1.", get_squeezenet, "1.1")

@@ -9,7 +9,7 @@ from ....base import MXNetValueError
 from ....context import Context
 from ... import nn
 from ...block import HybridBlock
-from ._common import DEFAULT_ROOT, check_pretrained
+from ._common import DEFAULT_ROOT, check_pretrained, variant
 
 __all__ = ["VGG", "vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn",
            "vgg19_bn", "get_vgg"]
@@ -85,45 +85,11 @@ def get_vgg(num_layers: int, pretrained: bool = False, ctx: Optional[Context] = 
     return VGG(layers, filters, **kwargs)
 
 
-def vgg11(**kwargs: Any) -> VGG:
-    """VGG-11."""
-    return get_vgg(11, **kwargs)
-
-
-def vgg13(**kwargs: Any) -> VGG:
-    """VGG-13."""
-    return get_vgg(13, **kwargs)
-
-
-def vgg16(**kwargs: Any) -> VGG:
-    """VGG-16."""
-    return get_vgg(16, **kwargs)
-
-
-def vgg19(**kwargs: Any) -> VGG:
-    """VGG-19."""
-    return get_vgg(19, **kwargs)
-
-
-def vgg11_bn(**kwargs: Any) -> VGG:
-    """VGG-11 with batch normalisation."""
-    kwargs["batch_norm"] = True
-    return get_vgg(11, **kwargs)
-
-
-def vgg13_bn(**kwargs: Any) -> VGG:
-    """VGG-13 with batch normalisation."""
-    kwargs["batch_norm"] = True
-    return get_vgg(13, **kwargs)
-
-
-def vgg16_bn(**kwargs: Any) -> VGG:
-    """VGG-16 with batch normalisation."""
-    kwargs["batch_norm"] = True
-    return get_vgg(16, **kwargs)
-
-
-def vgg19_bn(**kwargs: Any) -> VGG:
-    """VGG-19 with batch normalisation."""
-    kwargs["batch_norm"] = True
-    return get_vgg(19, **kwargs)
+vgg11 = variant("vgg11", "VGG-11.", get_vgg, 11)
+vgg13 = variant("vgg13", "VGG-13.", get_vgg, 13)
+vgg16 = variant("vgg16", "VGG-16.", get_vgg, 16)
+vgg19 = variant("vgg19", "VGG-19.", get_vgg, 19)
+vgg11_bn = variant("vgg11_bn", "VGG-11 with batch normalisation.", get_vgg, 11, batch_norm=True)
+vgg13_bn = variant("vgg13_bn", "VGG-13 with batch normalisation.", get_vgg, 13, batch_norm=True)
+vgg16_bn = variant("vgg16_bn", "VGG-16 with batch normalisation.", get_vgg, 16, batch_norm=True)
+vgg19_bn = variant("vgg19_bn", "VGG-19 with batch normalisation.", get_vgg, 19, batch_norm=True)
