@@ -215,6 +215,35 @@ def pooling(data, *, kernel, pool_type, global_pool, pooling_convention, stride,
     return acc.astype(data.dtype, copy=False)
 
 
+def _tiled_scatter_max(og: np.ndarray, data: np.ndarray, kernel: Ints, out: Ints) -> np.ndarray:
+    """Max-pool gradient when windows tile the input exactly (stride = kernel, no pad).
+
+    Seen as (N, C, o0, k0, o1, k1, ...), each kernel offset is a plain strided slice: one
+    pass per offset finds the window maximum, a second sends the gradient to the first
+    position holding it (as MXNet), writing straight into the result.
+    """
+    nsp = len(kernel)
+    n, c = data.shape[:2]
+    tiles = data.reshape((n, c) + tuple(d for o, k in zip(out, kernel) for d in (o, k)))
+    grad = np.zeros(tiles.shape, dtype=og.dtype)
+
+    def at(array: np.ndarray, offset: Sequence[int]) -> np.ndarray:
+        return array[(slice(None), slice(None))
+                     + tuple(i for k in offset for i in (slice(None), k))]
+
+    offsets = list(itertools.product(*[range(k) for k in kernel]))
+    best = at(tiles, offsets[0]).copy()
+    for offset in offsets[1:]:
+        np.maximum(best, at(tiles, offset), out=best)
+    taken = np.zeros(best.shape, dtype=bool)
+    for offset in offsets:
+        hit = at(tiles, offset) == best
+        hit &= ~taken
+        taken |= hit
+        np.multiply(og, hit, out=at(grad, offset))
+    return grad.reshape(data.shape)
+
+
 def pool_scatter_max(og, data, *, kernel, global_pool, pooling_convention, stride, pad, **_):
     """Max-pooling gradient: each window's gradient goes to its first maximum.
 
@@ -223,6 +252,9 @@ def pool_scatter_max(og, data, *, kernel, global_pool, pooling_convention, strid
     """
     kernel, stride, lo, hi, out = pool_geometry(data.shape, kernel, global_pool,
                                                 pooling_convention, stride, pad)
+    if (tuple(stride) == tuple(kernel) and not any(lo) and not any(hi)
+            and all(o * k == n for o, k, n in zip(out, kernel, data.shape[2:]))):
+        return _tiled_scatter_max(og, data, kernel, out)
     fill = -np.inf if data.dtype.kind == "f" else np.iinfo(data.dtype).min
     xp = _padded(data, lo, hi, fill)
     best = None
