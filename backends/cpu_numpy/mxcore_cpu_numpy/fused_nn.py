@@ -222,7 +222,6 @@ def _tiled_scatter_max(og: np.ndarray, data: np.ndarray, kernel: Ints, out: Ints
     pass per offset finds the window maximum, a second sends the gradient to the first
     position holding it (as MXNet), writing straight into the result.
     """
-    nsp = len(kernel)
     n, c = data.shape[:2]
     tiles = data.reshape((n, c) + tuple(d for o, k in zip(out, kernel) for d in (o, k)))
     grad = np.zeros(tiles.shape, dtype=og.dtype)
