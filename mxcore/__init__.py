@@ -9,12 +9,19 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import (  # noqa: E402
+    attribute,
     autograd,
     backend,
     base,
+    callback,
     context,
     engine,
+    executor,
     gluon,
+    io,
+    model,
+    module,
+    symbol,
     initializer,
     lr_scheduler,
     metric,
@@ -25,10 +32,15 @@ from . import (  # noqa: E402
     test_utils,
 )
 from . import initializer as init  # noqa: E402
+from . import module as mod  # noqa: E402
 from . import ndarray as nd  # noqa: E402
+from . import symbol as sym  # noqa: E402
+from .attribute import *  # noqa: E402,F401,F403
 from .base import MXNetError  # noqa: E402
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus  # noqa: E402
 
 __all__ = ["MXNetError", "Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus",
            "nd", "ndarray", "autograd", "backend", "context", "engine", "random", "test_utils",
-           "base", "ops", "gluon", "init", "initializer", "optimizer", "metric", "lr_scheduler"]
+           "base", "ops", "gluon", "init", "initializer", "optimizer", "metric", "lr_scheduler",
+           "sym", "symbol", "executor", "mod", "module", "io", "model", "callback",
+           "attribute"]

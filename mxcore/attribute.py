@@ -1,0 +1,3 @@
+"""mx.AttrScope: attributes attached to symbols created in a scope."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""mx.callback: Speedometer, do_checkpoint, ProgressBar, log_train_metric."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""mx.io: DataDesc, DataBatch, DataIter, NDArrayIter, ResizeIter, PrefetchingIter, CSVIter."""
+
+__all__: list = []

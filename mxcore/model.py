@@ -1,0 +1,3 @@
+"""mx.model: save_checkpoint / load_checkpoint."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""BaseModule: fit/score/predict loops shared by modules."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""Module: the symbolic training API (mx.mod.Module)."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""Output heads as Symbol-level helpers (the ops live in mxcore/ops/output.py)."""
+
+__all__: list = []
