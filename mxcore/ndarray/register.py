@@ -98,18 +98,26 @@ def make_function(op: OpDef, public_name: str) -> Callable:
     # the common call: every input positional, only parameters as keywords
     simple = not op.variadic and op.optional_inputs is None
 
+    defaults = op.defaults
+    parse = op.parse_attrs if op.required else None
+
     def function(*args: Any, out: Any = None, name: Any = None, ctx: Any = None,
                  **kwargs: Any) -> Any:
         try:
-            if (simple and len(args) == n_inputs and input_names.isdisjoint(kwargs)
-                    and all(type(a) is NDArray for a in args)):
-                attrs = op.parse_attrs(kwargs) if kwargs or op.required else op.defaults
-                arrays = args
-            else:
+            arrays = None
+            if simple and len(args) == n_inputs and (not kwargs
+                                                     or input_names.isdisjoint(kwargs)):
+                for a in args:
+                    if type(a) is not NDArray:
+                        break
+                else:
+                    arrays = args
+                    attrs = op.parse_attrs(kwargs) if kwargs or parse else defaults
+            if arrays is None:
                 arrays, attrs = _arrays_and_attrs(op, args, kwargs, NDArray)
         except MXNetError as exc:
             raise _tag_backend(exc, args, kwargs, ctx) from None
-        return invoke(op, arrays, attrs, out=out, ctx=_maybe_ctx(ctx) if ctx else None)
+        return invoke(op, arrays, attrs, out, None if ctx is None else _maybe_ctx(ctx))
 
     function.__name__ = public_name
     function.__qualname__ = public_name

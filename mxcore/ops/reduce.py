@@ -27,11 +27,24 @@ _PARAMS = (_AXIS, _KEEPDIMS, _EXCLUDE)
 
 
 # -- shared helpers ------------------------------------------------------------------------
+_AXES: dict = {}
+
+
 def _axes(shape: Sequence[int], axis: Any, exclude: bool = False) -> Tuple[int, ...]:
-    """The sorted non-negative axes reduced; None means all axes whatever ``exclude`` is."""
-    if axis is None:
-        return tuple(range(len(shape)))
-    return reduce_axes(axis, len(shape), exclude)
+    """The sorted non-negative axes reduced; None means all axes whatever ``exclude`` is.
+
+    Memoised by (ndim, axis, exclude): reductions sit on every backward pass.
+    """
+    key = (len(shape), axis, exclude)
+    axes = _AXES.get(key)
+    if axes is None:
+        if axis is None:
+            axes = tuple(range(len(shape)))
+        else:
+            axes = reduce_axes(axis, len(shape), exclude)
+        if len(_AXES) < 4096:
+            _AXES[key] = axes
+    return axes
 
 
 def _keep_shape(shape: Sequence[int], axes: Sequence[int]) -> Tuple[int, ...]:
