@@ -15,6 +15,7 @@ from . import (  # noqa: F401
     nn,
     norm,
     optimizer_ops,
+    output,
     pooling,
     random,
     reduce,

@@ -1,3 +1,44 @@
 """``mx.sym``: symbolic graphs built from the same op declarations as ``mx.nd``."""
 
+from __future__ import annotations
+
+import types as _types
+from typing import Any as _Any
+
+from .. import ops as _ops  # noqa: F401 - registers every operator
+from ..ops.registry import OPS as _OPS
+from .register import generate as _generate
+from .register import make_function as _make_function
 from .symbol import *  # noqa: F401,F403
+from .symbol import __all__ as _symbol_all
+
+_generated = _generate()
+_internal = _types.ModuleType("mxcore.symbol._internal", "Operators whose names start with _.")
+op = _types.ModuleType("mxcore.symbol.op", "Every generated operator.")
+for _name, _fn in _generated.items():
+    setattr(op, _name, _fn)
+    if _name.startswith("_"):
+        setattr(_internal, _name, _fn)
+    if _name not in globals():
+        globals()[_name] = _fn
+
+from . import shape_inference  # noqa: E402,F401
+from .fluent import attach_fluent_methods as _attach_fluent  # noqa: E402
+from .output_ops import *  # noqa: E402,F401,F403
+
+_attach_fluent(_generated)
+
+__all__ = list(_symbol_all) + ["op"]
+__all__ += [n for n in _generated if not n.startswith("_") and n not in __all__]
+
+
+def __getattr__(name: str) -> _Any:
+    """Ops registered after ``mx.sym`` was imported (e.g. output heads) are generated here."""
+    if name in _OPS:
+        fn = _make_function(_OPS[name], name)
+        globals()[name] = fn
+        setattr(op, name, fn)
+        if name.startswith("_"):
+            setattr(_internal, name, fn)
+        return fn
+    raise AttributeError(f"module 'mxcore.symbol' has no attribute {name!r}")

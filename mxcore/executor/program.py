@@ -1,0 +1,304 @@
+"""A Symbol compiled once into a flat list of steps, and the loops that run it.
+
+Each step holds its op's resolved kernel, its normalised attrs (with ``is_train`` filled in
+per mode), and integer slots for its inputs and outputs, so the inference loop calls kernels
+on backend arrays with no per-op dispatch; intermediate values are dropped right after their
+last use (the memory plan's lifetimes). The training loop runs the same kernels but wraps
+the results as NDArrays and records autograd nodes, so backward uses the ops' gradient
+declarations exactly as imperative autograd does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+
+from .. import autograd as _ag
+from ..base import MXNetError, MXNetValueError
+from ..ndarray.invoke import diagnose, resolve_kernel
+from ..ndarray.ndarray import _wrap
+from . import planner
+
+__all__ = ["Program", "Step", "compile_symbol"]
+
+#: ops that may write their first output over an input of the same size (memory planning)
+_INPLACE_AREAS = ("elemwise", "activation")
+_NOT_INPLACE = frozenset(("softmax", "log_softmax", "softmin", "Cast"))
+
+
+class Step:
+    """One op node: kernel, attrs, input and output slots."""
+
+    __slots__ = ("op", "name", "attrs", "kernel", "kw_predict", "kw_train", "rec_attrs",
+                 "ins", "outs", "n_out", "simple", "release", "inplace", "copy_outs",
+                 "str_attrs")
+
+    def __init__(self, op: Any, name: str, attrs: Dict[str, Any], kernel: Any,
+                 ins: Tuple[int, ...], outs: Tuple[int, ...], str_attrs: Dict[str, str]):
+        self.op = op
+        self.name = name
+        self.attrs = attrs
+        self.kernel = kernel
+        #: the params as the user wrote them (MXNet's string form), for debug_str
+        self.str_attrs = str_attrs
+        if op.uses_train_flag:
+            self.kw_predict = dict(attrs, is_train=False)
+            self.kw_train = dict(attrs, is_train=True)
+            self.rec_attrs = self.kw_train
+        else:
+            self.kw_predict = self.kw_train = self.rec_attrs = attrs
+        self.ins = ins
+        self.outs = outs
+        self.n_out = len(outs)
+        # one output, nothing written back, no rng: the tight path
+        self.simple = self.n_out == 1 and not op.mutates and not op.uses_rng
+        self.release: Tuple[int, ...] = ()
+        self.inplace = op.area in _INPLACE_AREAS and op.name not in _NOT_INPLACE
+        #: indexes of outputs that are graph outputs of an op that may return views
+        self.copy_outs: Tuple[int, ...] = ()
+
+
+class Program:
+    """The compiled graph: steps, slot layout, and where arguments/aux/outputs live."""
+
+    def __init__(self, steps: List[Step], n_slots: int, arg_slots: List[int],
+                 aux_slots: List[int], out_slots: List[int], var_names: Dict[int, str],
+                 device_id: int = 0):
+        self.steps = steps
+        self.device_id = device_id
+        self.n_slots = n_slots
+        self.arg_slots = arg_slots
+        self.aux_slots = aux_slots
+        self.out_slots = out_slots
+        self.var_names = var_names
+        self.external: Set[int] = set(arg_slots) | set(aux_slots)
+        ins = [s.ins for s in steps]
+        outs = [s.outs for s in steps]
+        for step, release in zip(steps, planner.release_lists(
+                ins, outs, n_slots, out_slots, self.external)):
+            step.release = release
+        out_set = set(out_slots)
+        for step in steps:
+            if step.op.may_alias:
+                step.copy_outs = tuple(j for j, s in enumerate(step.outs) if s in out_set)
+        #: per slot (shape, dtype) seen on the last run; filled by the first forward
+        self.slot_info: List[Optional[Tuple[Tuple[int, ...], Any]]] = [None] * n_slots
+        self.checked = False
+
+    # -- running ------------------------------------------------------------------------------
+    def run_predict(self, vals: List[Any], ctx: Any) -> None:
+        """Inference: kernels on backend arrays; values die after their last use.
+
+        ``vals`` holds the argument/aux data in their slots on entry and the outputs in
+        their slots on return. The first run also validates each op's inputs (shapes are
+        fixed for an executor) and keeps each slot's shape and dtype for the memory plan.
+        """
+        if not self.checked:
+            return self._run_checked(vals, ctx)
+        backend = ctx.backend
+        step = None
+        try:
+            for step in self.steps:
+                if step.simple:
+                    vals[step.outs[0]] = step.kernel(*[vals[i] for i in step.ins],
+                                                     **step.kw_predict)
+                else:
+                    self._run_general(step, vals, backend, step.kw_predict)
+                if step.copy_outs:
+                    copy = backend.kernels["copy"]
+                    for j in step.copy_outs:
+                        vals[step.outs[j]] = copy(vals[step.outs[j]])
+                for s in step.release:
+                    vals[s] = None
+        except Exception as exc:
+            if step is None:
+                raise
+            raise _step_error(step, [vals[i] for i in step.ins], ctx, exc) from exc
+
+    def _run_checked(self, vals: List[Any], ctx: Any) -> None:
+        """The inference loop with validation and slot-size bookkeeping (first run)."""
+        backend = ctx.backend
+        info = self.slot_info
+        step = None
+        try:
+            for step in self.steps:
+                _validate(step, [vals[i] for i in step.ins])
+                self._run_general(step, vals, backend, step.kw_predict)
+                for slot in step.outs:
+                    info[slot] = (tuple(vals[slot].shape), vals[slot].dtype)
+                if step.copy_outs:
+                    copy = backend.kernels["copy"]
+                    for j in step.copy_outs:
+                        vals[step.outs[j]] = copy(vals[step.outs[j]])
+                for s in step.release:
+                    vals[s] = None
+        except Exception as exc:
+            if step is None:
+                raise
+            raise _step_error(step, [vals[i] for i in step.ins], ctx, exc) from exc
+        self.checked = True
+
+    def _run_general(self, step: Step, vals: List[Any], backend: Any, kwargs: dict) -> None:
+        op = step.op
+        datas = [vals[i] for i in step.ins]
+        if op.uses_rng:
+            kwargs = dict(kwargs, rng=backend.rng(self.device_id))
+        result = step.kernel(*datas, **kwargs)
+        results = [result] if step.n_out == 1 and not op.mutates else list(result)
+        for slot, r in zip(step.outs, results):
+            vals[slot] = r
+        if op.mutates and len(results) > step.n_out:
+            setitem = backend.kernels["setitem"]
+            for i, value in zip(op.mutates, results[step.n_out:]):
+                setitem(datas[i], (), value)
+
+    def run_train(self, nds: List[Any], ctx: Any) -> None:
+        """Training: the same kernels in training mode, recording autograd nodes.
+
+        ``nds`` holds NDArrays (argument arrays marked as variables) in the argument/aux
+        slots; on return every slot holds its NDArray.
+        """
+        backend = ctx.backend
+        info = self.slot_info if not self.checked else None
+        step = None
+        try:
+            for step in self.steps:
+                op = step.op
+                inputs = [nds[i] for i in step.ins]
+                datas = [x._data for x in inputs]
+                if not self.checked:
+                    _validate(step, datas)
+                kwargs = step.kw_train
+                if op.uses_rng:
+                    kwargs = dict(kwargs, rng=backend.rng(self.device_id))
+                result = step.kernel(*datas, **kwargs)
+                if step.n_out == 1 and not op.mutates:
+                    results = [result]
+                else:
+                    results = list(result)
+                    if op.mutates and len(results) > step.n_out:
+                        setitem = backend.kernels["setitem"]
+                        for i, value in zip(op.mutates, results[step.n_out:]):
+                            setitem(datas[i], (), value)
+                        results = results[:step.n_out]
+                if step.copy_outs:
+                    copy = backend.kernels["copy"]
+                    for j in step.copy_outs:
+                        results[j] = copy(results[j])
+                outputs = [_wrap(r, ctx) for r in results]
+                if op.differentiable:
+                    for x in inputs:
+                        if x._ag is not None:
+                            _ag.record_op(op, step.rec_attrs, inputs, outputs)
+                            break
+                for slot, o in zip(step.outs, outputs):
+                    nds[slot] = o
+                if info is not None:
+                    for slot, r in zip(step.outs, results):
+                        info[slot] = (tuple(r.shape), r.dtype)
+        except Exception as exc:
+            if step is None:
+                raise
+            raise _step_error(step, [nds[i]._data for i in step.ins], ctx, exc) from exc
+        self.checked = True
+
+    # -- planning -------------------------------------------------------------------------------
+    def slot_bytes(self) -> List[int]:
+        out = []
+        for entry in self.slot_info:
+            if entry is None:
+                out.append(0)
+                continue
+            shape, dtype = entry
+            n = 1
+            for d in shape:
+                n *= int(d)
+            out.append(n * _itemsize(dtype))
+        return out
+
+    def plans(self, grad_slots: Set[int]) -> Tuple[planner.MemoryPlan, planner.MemoryPlan]:
+        """(inference plan, training plan) from the sizes seen on the last run."""
+        ins = [s.ins for s in self.steps]
+        outs = [s.outs for s in self.steps]
+        sizes = self.slot_bytes()
+        infer = planner.plan_inference(ins, outs, sizes, self.out_slots, self.external,
+                                       [s.inplace for s in self.steps])
+        train = planner.plan_training(ins, outs, sizes, self.out_slots, self.external,
+                                      grad_slots)
+        return infer, train
+
+
+def _itemsize(dtype: Any) -> int:
+    size = getattr(dtype, "itemsize", None)
+    if size is None:
+        import numpy as np
+
+        size = np.dtype(dtype).itemsize
+    return int(size)
+
+
+def _validate(step: Step, datas: Sequence[Any]) -> None:
+    check = step.op.check
+    if check is not None:
+        check([d.shape for d in datas], [d.dtype for d in datas], **step.attrs)
+
+
+def _step_error(step: Step, datas: Sequence[Any], ctx: Any, exc: BaseException) -> MXNetError:
+    err = diagnose(step.op.name, datas, ctx.backend.name, exc)
+    msg = str(err)
+    if step.name and f"node {step.name!r}" not in msg:
+        msg = f"{msg} (node {step.name!r})"
+    return type(err)(msg)
+
+
+# -- compiling ----------------------------------------------------------------------------------
+def compile_symbol(symbol: Any, ctx: Any, arg_names: Sequence[str],
+                   aux_names: Sequence[str]) -> Program:
+    """Flatten ``symbol`` into steps with slots; resolve every kernel for ``ctx``."""
+    nodes = symbol._topo()
+    slot_of: Dict[Tuple[int, int], int] = {}
+    var_slot: Dict[str, int] = {}
+    var_names: Dict[int, str] = {}
+    for name in list(arg_names) + list(aux_names):
+        if name not in var_slot:
+            var_slot[name] = len(var_slot)
+            var_names[var_slot[name]] = name
+    n_slots = len(var_slot)
+    steps: List[Step] = []
+    for node in nodes:
+        if node.op is None:
+            slot = var_slot.get(node.name)
+            if slot is None:
+                raise MXNetValueError(
+                    f"bind: variable {node.name!r} is neither an argument nor an auxiliary "
+                    "state of the symbol")
+            slot_of[(id(node), 0)] = slot
+            continue
+        op = node.op
+        attrs = op.parse_attrs(dict(node.attrs))
+        ins = []
+        for src, index in node.inputs:
+            key = (id(src), int(index))
+            if key not in slot_of:
+                raise MXNetValueError(
+                    f"bind: node {node.name!r} ({op.name}) reads output {index} of "
+                    f"{getattr(src, 'name', src)!r}, which the graph does not produce")
+            ins.append(slot_of[key])
+        n_out = op.output_count(attrs)
+        outs = tuple(range(n_slots, n_slots + n_out))
+        n_slots += n_out
+        for j, slot in enumerate(outs):
+            slot_of[(id(node), j)] = slot
+        kernel = op.kernel_cache.get(ctx)
+        if kernel is None:
+            kernel = resolve_kernel(op, ctx)
+        steps.append(Step(op, node.name, attrs, kernel, tuple(ins), outs,
+                          dict(getattr(node, "str_attrs", None) or {})))
+    out_slots = []
+    for node, index in symbol._outputs:
+        key = (id(node), int(index))
+        if key not in slot_of:
+            raise MXNetValueError(f"bind: output {index} of {node.name!r} is not produced")
+        out_slots.append(slot_of[key])
+    return Program(steps, n_slots, [var_slot[n] for n in arg_names],
+                   [var_slot[n] for n in aux_names], out_slots, var_names,
+                   getattr(ctx, "device_id", 0))
