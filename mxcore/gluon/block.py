@@ -13,10 +13,13 @@ import threading
 from collections import OrderedDict, defaultdict
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from .. import name as _name
 from .. import ndarray as nd
+from .. import symbol as _sym
 from ..base import MXNetError, MXNetTypeError, MXNetValueError
 from ..context import Context, current_context
 from ..ndarray import NDArray
+from . import cached_graph as _cg
 from .parameter import (
     CtxArg,
     DeferredInitializationError,
@@ -25,7 +28,7 @@ from .parameter import (
     shape_is_known,
 )
 
-__all__ = ["Block", "HybridBlock", "HookHandle"]
+__all__ = ["Block", "HybridBlock", "HookHandle", "SymbolBlock"]
 
 
 # -- naming ------------------------------------------------------------------------------------
@@ -484,6 +487,12 @@ class HybridBlock(Block):
         super().__init__(prefix=prefix, params=params)
         object.__setattr__(self, "_active", False)
         object.__setattr__(self, "_flags", {})
+        #: traced graphs by input format; the last one traced (what export writes)
+        object.__setattr__(self, "_cached_graphs", {})
+        object.__setattr__(self, "_cached_graph", None)
+        #: why the last trace failed (the block then runs imperatively), or None
+        object.__setattr__(self, "_trace_error", None)
+        object.__setattr__(self, "_failed_formats", set())
 
     def register_child(self, block: Block, name: Optional[str] = None) -> None:
         if not isinstance(block, HybridBlock):
@@ -492,12 +501,34 @@ class HybridBlock(Block):
                 f"{type(block).__name__}. If you are using Sequential, please try "
                 "HybridSequential instead.")
         super().register_child(block, name)
+        self._clear_cached_op()
 
-    def hybridize(self, active: bool = True, **kwargs: Any) -> None:
-        """Record the request; execution stays imperative until Symbol support lands."""
+    def hybridize(self, active: bool = True, static_alloc: bool = False,
+                  static_shape: bool = False, **kwargs: Any) -> None:
+        """Run this block (and its children, traced into the same graph) as a Symbol graph.
+
+        The next call traces ``hybrid_forward`` with ``F = mx.sym``; the graph is compiled
+        per input shapes, dtypes and context and run on the parameters' arrays, recording
+        autograd as the imperative run does. ``static_alloc``/``static_shape`` are accepted
+        as in MXNet 1.x. A block whose ``hybrid_forward`` cannot be traced (it reads array
+        values or shapes) keeps running imperatively; ``_trace_error`` says why.
+        """
+        flags = dict(kwargs, static_alloc=bool(static_alloc), static_shape=bool(static_shape))
         object.__setattr__(self, "_active", bool(active))
-        object.__setattr__(self, "_flags", dict(kwargs))
-        super().hybridize(active, **kwargs)
+        object.__setattr__(self, "_flags", flags)
+        self._clear_cached_op()
+        super().hybridize(active, static_alloc=static_alloc, static_shape=static_shape,
+                          **kwargs)
+
+    def _clear_cached_op(self) -> None:
+        self._cached_graphs.clear()
+        self._failed_formats.clear()
+        object.__setattr__(self, "_cached_graph", None)
+        object.__setattr__(self, "_trace_error", None)
+
+    def cast(self, dtype: Any) -> None:
+        self._clear_cached_op()
+        super().cast(dtype)
 
     def infer_shape(self, *args: Any) -> None:
         """Set the unknown dims of this block's parameters from the inputs ``args``.
@@ -529,6 +560,12 @@ class HybridBlock(Block):
 
         Keyword arguments (an extension over MXNet 1.x) go to ``hybrid_forward`` as well.
         """
+        if _is_symbol(x) or any(_is_symbol(a) for a in args):
+            return self._symbolic_forward(x, *args, **kwargs)
+        if self._active and not kwargs and not _cg.imperative_forced():
+            out = self._call_cached_op(x, *args)
+            if out is not _IMPERATIVE:
+                return out
         ctx = _first_context((x,) + args)
         try:
             params = self._param_data(ctx)
@@ -543,7 +580,86 @@ class HybridBlock(Block):
         """The computation, written with ``F`` (``mx.nd`` or, later, ``mx.sym``)."""
         raise NotImplementedError(f"{type(self).__name__} must implement hybrid_forward()")
 
-    def export(self, path: str, epoch: int = 0, remove_amp_cast: bool = True) -> None:
-        """Export needs Symbol support (not available yet)."""
-        raise MXNetError(f"{type(self).__name__}.export: exporting a symbol graph needs "
-                         "mx.sym, which is not available yet; use save_parameters instead.")
+    def _symbolic_forward(self, x: Any, *args: Any, **kwargs: Any) -> Any:
+        """``hybrid_forward`` with ``F = mx.sym`` and the parameters' variables."""
+        params = {key: _cg.param_var(p) for key, p in self._own_params().items()}
+        if kwargs:
+            params.update(kwargs)
+        with _name.Prefix(self.prefix):
+            return self.hybrid_forward(_sym, x, *args, **params)
+
+    def _call_cached_op(self, *args: Any) -> Any:
+        """Run the traced graph on NDArray ``args``; ``_IMPERATIVE`` when it cannot."""
+        flat, fmt = _cg.flatten(list(args), NDArray)
+        if flat is None or fmt in self._failed_formats:
+            return _IMPERATIVE
+        graph = self._cached_graphs.get(fmt)
+        if graph is None:
+            if self._has_pending_params():
+                # deferred shapes: one imperative call lets the layers infer them; the
+                # graph is traced right after (so export works after one call)
+                with _cg.imperative_scope():
+                    out = self.forward(*args)
+                self._trace(flat, fmt)
+                return out
+            graph = self._trace(flat, fmt)
+            if graph is None:
+                return _IMPERATIVE
+        outputs = graph.run(flat, _first_context(args))
+        return _cg.regroup(outputs, graph.out_fmt)[0]
+
+    def _trace(self, flat: List[NDArray], fmt: Any) -> Optional["_cg.CachedGraph"]:
+        """Trace and cache the graph for input format ``fmt``; None if it cannot be traced
+        (``hybrid_forward`` reads array values or shapes), remembering why."""
+        try:
+            graph = _cg.trace(self, flat, fmt)
+        except Exception as exc:  # noqa: BLE001 - any failure means: stay imperative
+            object.__setattr__(self, "_trace_error", exc)
+            self._failed_formats.add(fmt)
+            return None
+        self._cached_graphs[fmt] = graph
+        object.__setattr__(self, "_cached_graph", graph)
+        return graph
+
+    def _has_pending_params(self) -> bool:
+        return any(p._data is None and p._deferred_init
+                   for p in self.collect_params().values())
+
+    def export(self, path: str, epoch: int = 0,
+               remove_amp_cast: bool = True) -> Tuple[str, str]:
+        """Write ``path-symbol.json`` and ``path-%04d.params`` (``arg:``/``aux:`` names).
+
+        Needs a hybridized block that has run forward at least once. Returns both file names.
+        """
+        graph = self._cached_graph
+        if graph is None:
+            raise MXNetError(f"{type(self).__name__} '{self.name}'.export: please first call "
+                             "block.hybridize() and then run forward with this block at least "
+                             "once before calling export.")
+        symbol = graph.symbol
+        sym_file = f"{path}-symbol.json"
+        symbol.save(sym_file, remove_amp_cast=remove_amp_cast)
+        args = set(symbol.list_arguments())
+        auxs = set(symbol.list_auxiliary_states())
+        arrays: Dict[str, NDArray] = {}
+        for name, param in self.collect_params().items():
+            if name in args:
+                arrays["arg:" + name] = param._reduce()
+            elif name in auxs:
+                arrays["aux:" + name] = param._reduce()
+        params_file = f"{path}-{int(epoch):04d}.params"
+        nd.save(params_file, arrays)
+        return sym_file, params_file
+
+
+#: returned by ``_call_cached_op`` when the call must run imperatively
+_IMPERATIVE = object()
+
+
+def _is_symbol(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return any(_is_symbol(v) for v in value)
+    return isinstance(value, _sym.Symbol)
+
+
+from .symbol_block import SymbolBlock  # noqa: E402  (it subclasses HybridBlock)
