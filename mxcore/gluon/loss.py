@@ -2,6 +2,10 @@
 
 Each loss is called as ``loss(pred, label[, sample_weight])`` and returns one value per sample
 (the mean over every axis but ``batch_axis``), scaled by ``weight`` and ``sample_weight``.
+
+Every ``hybrid_forward`` here uses ``F`` operators only (no ``.shape`` or values of its
+arrays), so each loss traces under ``hybridize()``; input checks that need shapes run in
+``forward`` on the NDArrays before dispatch.
 """
 
 from __future__ import annotations
@@ -10,7 +14,9 @@ import math
 from numbers import Number
 from typing import Any, Optional
 
+from .. import ndarray as nd
 from ..base import MXNetTypeError, MXNetValueError
+from ..ndarray import NDArray
 from .block import HybridBlock
 
 __all__ = ["Loss", "L2Loss", "L1Loss",
@@ -37,8 +43,10 @@ def _apply_weighting(F: Any, loss: Any, weight: Optional[float] = None,
 
 
 def _reshape_like(F: Any, x: Any, y: Any) -> Any:
-    """``x`` with ``y``'s shape (same number of elements)."""
-    return x if x.shape == y.shape else F.reshape(x, shape=y.shape)
+    """``x`` with ``y``'s shape (same number of elements); ``F.reshape_like`` when traced."""
+    if F is nd:
+        return x if x.shape == y.shape else F.reshape(x, shape=y.shape)
+    return F.reshape_like(x, y)
 
 
 class Loss(HybridBlock):
@@ -316,7 +324,7 @@ class PoissonNLLLoss(Loss):
             loss = pred - target * F.log(pred + epsilon)
         if self._compute_full:
             # evaluated at max(target, 1) so targets <= 1 (masked out) give no NaN
-            safe = F.maximum(target, 1.0)
+            safe = F._maximum_scalar(target, scalar=1.0)
             stirling = safe * F.log(safe) - safe + 0.5 * F.log(2 * math.pi * safe)
             loss = loss + stirling * (target > 1)
         return self._per_sample(F, _apply_weighting(F, loss, self._weight, sample_weight))
@@ -345,7 +353,7 @@ class CosineEmbeddingLoss(Loss):
         x_norm = F.reshape(F.norm(x, axis=axis), shape=(-1, 1))
         y_norm = F.reshape(F.norm(y, axis=axis), shape=(-1, 1))
         x_dot_y = F.reshape(F.sum(x * y, axis=axis), shape=(-1, 1))
-        return x_dot_y / F.maximum(x_norm * y_norm, 1e-12)
+        return x_dot_y / F._maximum_scalar(x_norm * y_norm, scalar=1e-12)
 
 
 class SDMLLoss(Loss):
@@ -359,17 +367,23 @@ class SDMLLoss(Loss):
         self.kl_loss = KLDivLoss(from_logits=True)
         self.smoothing_parameter = smoothing_parameter
 
-    def hybrid_forward(self, F, x1, x2):
-        if x1.ndim != 2 or x1.shape != x2.shape:
+    def forward(self, x1: Any, x2: Any) -> Any:
+        if isinstance(x1, NDArray) and isinstance(x2, NDArray) and \
+                (x1.ndim != 2 or x1.shape != x2.shape):
             raise MXNetValueError(f"SDMLLoss: x1 and x2 must both be (batch_size, dim); got "
                                   f"shapes {x1.shape} and {x2.shape}")
-        batch = x1.shape[0]
+        return super().forward(x1, x2)
+
+    def hybrid_forward(self, F, x1, x2):
         diffs = F.expand_dims(x1, axis=1) - F.expand_dims(x2, axis=0)  # broadcast (N, N, D)
         distances = F.sum(F.square(diffs), axis=2)
-        gold = F.one_hot(F.arange(batch, ctx=x1.context), depth=batch, dtype=x1.dtype)
+        # the batch size only through operators, so the graph fits any batch size
+        gold = F.diag(F.diag(F.ones_like(distances)))  # (N, N) identity
+        batch = F.sum(gold)  # (1,)
         s = self.smoothing_parameter
-        off = s / (batch - 1) if batch > 1 else 0.0
-        labels = gold * (1 - s) + (1 - gold) * off
+        off = F.broadcast_div(F.ones_like(batch) * s, F._maximum_scalar(batch - 1, scalar=1.0))
+        labels = gold * (1 - s) + F.broadcast_mul(1 - gold, off)
         log_probs = F.log_softmax(-distances, axis=1)
         # KLDivLoss averages over classes; scale back to a sum
-        return _apply_weighting(F, self.kl_loss(log_probs, labels) * batch, self._weight)
+        kl = F.broadcast_mul(self.kl_loss(log_probs, labels), batch)
+        return _apply_weighting(F, kl, self._weight)

@@ -7,6 +7,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 from ...base import MXNetValueError
 from ...ndarray import NDArray
+from ...symbol import Symbol
 from ._cell_base import HybridRecurrentCell
 from ._sequence import Inputs, _format_sequence, _gru_step, _lstm_step, _rnn_step
 
@@ -265,7 +266,7 @@ class DropoutCell(HybridRecurrentCell):
                ) -> Tuple[Inputs, List[NDArray]]:
         self.reset()
         inputs, _, F, _ = _format_sequence(length, inputs, layout, merge_outputs)
-        if isinstance(inputs, NDArray):
+        if isinstance(inputs, (NDArray, Symbol)):
             return self.hybrid_forward(F, inputs, list(begin_state or []))
         return super().unroll(length, inputs, begin_state=begin_state, layout=layout,
                               merge_outputs=merge_outputs, valid_length=valid_length)

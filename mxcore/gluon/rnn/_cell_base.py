@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
-from ... import ndarray
+from ... import ndarray, symbol
 from ...base import MXNetValueError
 from ...ndarray import NDArray
+from ...symbol import Symbol
 from ..block import Block, HybridBlock
 from ._sequence import (
     Inputs,
     _as_list,
     _format_sequence,
+    _last_steps,
     _mask_sequence_variable_length,
-    _sequence_last,
 )
 
 __all__ = ["RecurrentCell", "HybridRecurrentCell"]
@@ -77,7 +78,7 @@ class RecurrentCell(Block):
         self.reset()
         inputs, axis, F, batch_size = _format_sequence(length, inputs, layout, False)
         length = len(inputs)
-        states = _get_begin_state(self, F, begin_state, inputs, batch_size)
+        states = _get_begin_state(self, F, begin_state, inputs, batch_size, layout)
         outputs = []
         all_states = []
         for i in range(length):
@@ -86,8 +87,7 @@ class RecurrentCell(Block):
             if valid_length is not None:
                 all_states.append(states)
         if valid_length is not None:
-            states = [_sequence_last(F, F.stack(*steps, axis=0), valid_length)
-                      for steps in zip(*all_states)]
+            states = [_last_steps(F, steps, valid_length) for steps in zip(*all_states)]
             outputs = _mask_sequence_variable_length(F, outputs, valid_length, axis, True)
         outputs, _, _, _ = _format_sequence(length, outputs, layout, merge_outputs)
         return outputs, states
@@ -105,12 +105,29 @@ class HybridRecurrentCell(RecurrentCell, HybridBlock):
 
 
 def _get_begin_state(cell: RecurrentCell, F: Any, begin_state: Optional[List[NDArray]],
-                     inputs: Inputs, batch_size: int) -> List[NDArray]:
+                     inputs: Inputs, batch_size: int, layout: str = "NTC") -> List[NDArray]:
     if begin_state is not None:
         return _as_list(begin_state)
-    first = inputs if isinstance(inputs, NDArray) else inputs[0]
+    first = inputs if isinstance(inputs, (NDArray, Symbol)) else inputs[0]
+    if isinstance(first, Symbol):
+        if first is inputs and layout.find("N") != 0:  # a merged time-major sequence
+            first = symbol.swapaxes(first, dim1=0, dim2=layout.find("N"))
+        return cell.begin_state(func=_zeros_like_batch(first))
     with first.context:
         return cell.begin_state(func=F.zeros, batch_size=batch_size, dtype=first.dtype)
+
+
+def _zeros_like_batch(data: Any) -> Callable[..., Any]:
+    """A ``begin_state`` func for Symbols: zeros of each state's shape with the batch size
+    (shape[0], unknown while tracing) and dtype taken from ``data`` (batch first)."""
+
+    def zeros(name: str, shape: Tuple[int, ...], **_: Any) -> Any:
+        column = symbol.slice_axis(symbol.reshape(symbol.zeros_like(data), shape=(0, -1)),
+                                   axis=1, begin=0, end=1)  # (batch, 1)
+        column = symbol.reshape(column, shape=(0,) + (1,) * (len(shape) - 1))
+        return symbol.broadcast_to(column, shape=(0,) + tuple(shape[1:]))
+
+    return zeros
 
 
 def _cells_state_info(cells: Sequence[RecurrentCell], batch_size: int) -> List[dict]:

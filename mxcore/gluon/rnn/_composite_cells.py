@@ -9,6 +9,7 @@ from typing import Any, Callable, List, Optional, Tuple
 from ... import ndarray
 from ...base import MXNetTypeError, MXNetValueError
 from ...ndarray import NDArray
+from ...symbol import Symbol
 from ..block import HybridBlock
 from ._cell_base import (
     HybridRecurrentCell,
@@ -88,7 +89,7 @@ class SequentialRNNCell(RecurrentCell):
                ) -> Tuple[Inputs, List[NDArray]]:
         self.reset()
         inputs, _, F, batch_size = _format_sequence(length, inputs, layout, None)
-        begin_state = _get_begin_state(self, F, begin_state, inputs, batch_size)
+        begin_state = _get_begin_state(self, F, begin_state, inputs, batch_size, layout)
         start = 0
         next_states: List[NDArray] = []
         for i, cell in enumerate(self._layers):
@@ -241,11 +242,11 @@ class ResidualCell(ModifierCell):
         finally:
             self.base_cell._modified = True
         if merge_outputs is None:
-            merge_outputs = isinstance(outputs, NDArray)
+            merge_outputs = isinstance(outputs, (NDArray, Symbol))
         inputs, axis, F, _ = _format_sequence(length, inputs, layout, merge_outputs)
         if valid_length is not None:
             inputs = _mask_sequence_variable_length(F, inputs, valid_length, axis,
-                                                    merge_outputs)
+                                                    merge_outputs, length)
         if merge_outputs:
             return outputs + inputs, states
         return [o + i for o, i in zip(outputs, inputs)], states
@@ -296,7 +297,7 @@ class BidirectionalCell(HybridRecurrentCell):
         inputs, axis, F, batch_size = _format_sequence(length, inputs, layout, False)
         length = len(inputs)
         reversed_inputs = _reverse_sequences(inputs, length, valid_length)
-        states = _get_begin_state(self, F, begin_state, inputs, batch_size)
+        states = _get_begin_state(self, F, begin_state, inputs, batch_size, layout)
         l_cell, r_cell = self._cells
         num_l = len(l_cell.state_info(batch_size))
         l_outputs, l_states = l_cell.unroll(length, inputs=inputs, begin_state=states[:num_l],
@@ -307,7 +308,7 @@ class BidirectionalCell(HybridRecurrentCell):
                                             merge_outputs=False, valid_length=valid_length)
         reversed_r_outputs = _reverse_sequences(r_outputs, length, valid_length)
         if merge_outputs is None:
-            merge_outputs = isinstance(l_outputs, NDArray)
+            merge_outputs = isinstance(l_outputs, (NDArray, Symbol))
         l_outputs, _, _, _ = _format_sequence(None, l_outputs, layout, merge_outputs)
         if merge_outputs:
             r_merged = F.stack(*reversed_r_outputs, axis=axis)
@@ -316,5 +317,5 @@ class BidirectionalCell(HybridRecurrentCell):
             outputs = [F.concat(lo, ro, dim=1) for lo, ro in zip(l_outputs, reversed_r_outputs)]
         if valid_length is not None:
             outputs = _mask_sequence_variable_length(F, outputs, valid_length, axis,
-                                                     merge_outputs)
+                                                     merge_outputs, length)
         return outputs, list(l_states) + list(r_states)

@@ -1,27 +1,46 @@
 """Sequence helpers shared by the recurrent cells and layers: input formatting, masking,
-reversing, last-step selection, activations, and the RNN/LSTM/GRU step functions."""
+reversing, last-step selection, activations, and the RNN/LSTM/GRU step functions.
+
+The helpers the cells' ``unroll`` uses accept Symbols too (``F = mx.sym``, inside a traced
+``hybrid_forward``): they need the number of steps, which ``unroll`` knows, but never the
+batch size. Reversing with ``valid_length`` (BidirectionalCell) and the layers' masks still
+read shapes, so those run imperatively only.
+"""
 
 from __future__ import annotations
 
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
-from ... import ndarray
+from ... import ndarray, symbol
 from ...base import MXNetTypeError, MXNetValueError
 from ...ndarray import NDArray
+from ...symbol import Symbol
 
 Inputs = Union[NDArray, Sequence[NDArray]]
 
 
 # -- sequence helpers --------------------------------------------------------------------------
 def _as_list(x: Any) -> list:
-    return list(x) if isinstance(x, (list, tuple)) else [x]
+    """Items of a list/tuple, or the outputs of a multi-output Symbol, else ``[x]``."""
+    if isinstance(x, (list, tuple)):
+        return list(x)
+    if isinstance(x, Symbol) and len(x) > 1:
+        return list(x)
+    return [x]
 
 
-def _split_steps(F: Any, data: NDArray, axis: int) -> List[NDArray]:
-    """Split ``data`` along ``axis`` into its steps, dropping that axis."""
-    length = data.shape[axis]
-    if length == 0:
-        raise MXNetValueError(f"unroll: the sequence has length 0; got shape {data.shape}")
+def _split_steps(F: Any, data: NDArray, axis: int,
+                 length: Optional[int] = None) -> List[NDArray]:
+    """Split ``data`` along ``axis`` into its steps, dropping that axis (a Symbol needs
+    ``length``)."""
+    if isinstance(data, Symbol):
+        if length is None:
+            raise MXNetValueError("unroll: a Symbol sequence needs its length; pass length "
+                                  "to unroll")
+    else:
+        length = data.shape[axis]
+        if length == 0:
+            raise MXNetValueError(f"unroll: the sequence has length 0; got shape {data.shape}")
     return _as_list(F.split(data, num_outputs=length, axis=axis, squeeze_axis=True))
 
 
@@ -37,6 +56,9 @@ def _format_sequence(length: Optional[int], inputs: Inputs, layout: str,
     axis = layout.find("T")
     in_axis = in_layout.find("T") if in_layout is not None else axis
     F = ndarray
+    if isinstance(inputs, Symbol) or (isinstance(inputs, (list, tuple)) and inputs and
+                                      all(isinstance(x, Symbol) for x in inputs)):
+        return _format_symbols(length, inputs, axis, in_axis, merge)
     if isinstance(inputs, NDArray):
         if inputs.ndim < 2:
             raise MXNetValueError(f"unroll: inputs must have a time and a batch axis; "
@@ -64,6 +86,49 @@ def _format_sequence(length: Optional[int], inputs: Inputs, layout: str,
     return inputs, axis, F, batch_size
 
 
+def _format_symbols(length: Optional[int], inputs: Any, axis: int, in_axis: int,
+                    merge: Optional[bool]) -> Tuple[Any, int, Any, int]:
+    """``_format_sequence`` for Symbols (batch size 0: unknown until the graph runs)."""
+    F = symbol
+    if isinstance(inputs, Symbol):
+        if len(inputs) != 1:
+            raise MXNetValueError(f"unroll: a Symbol input must have one output; got "
+                                  f"{len(inputs)}")
+        if merge is False:
+            inputs = _split_steps(F, inputs, in_axis, length)
+    else:
+        if length is not None and len(inputs) != length:
+            raise MXNetValueError(f"unroll: length {length} does not match the "
+                                  f"{len(inputs)} input steps given")
+        inputs = list(inputs)
+        if merge is True:
+            inputs = F.stack(*inputs, axis=axis)
+            in_axis = axis
+    if isinstance(inputs, Symbol) and axis != in_axis:
+        inputs = F.swapaxes(inputs, dim1=axis, dim2=in_axis)
+    return inputs, axis, F, 0
+
+
+def _step_keep(F: Any, valid_length: Any, t: int) -> Any:
+    """(batch,) non-zero where step ``t`` lies inside the sequence (``t < valid_length``)."""
+    return F._greater_scalar(valid_length, scalar=float(t))
+
+
+def _mask_steps(F: Any, steps: Sequence[Any], valid_length: Any) -> List[Any]:
+    """Zero each (batch, ...) step past its sequence's length (any F, no shapes read)."""
+    return [F.where(_step_keep(F, valid_length, t), x, F.zeros_like(x))
+            for t, x in enumerate(steps)]
+
+
+def _last_steps(F: Any, steps: Sequence[Any], valid_length: Any) -> Any:
+    """The step ``valid_length - 1`` of each sequence (zeros for length 0) from a list of
+    (batch, ...) steps (any F, no shapes read)."""
+    last = F.where(_step_keep(F, valid_length, 0), steps[0], F.zeros_like(steps[0]))
+    for t in range(1, len(steps)):
+        last = F.where(_step_keep(F, valid_length, t), steps[t], last)
+    return last
+
+
 def _time_mask(F: Any, data: NDArray, valid_length: NDArray, axis: int) -> NDArray:
     """1.0 where step < valid_length of its sequence, else 0.0, shaped to broadcast on data."""
     steps = data.shape[axis]
@@ -74,20 +139,6 @@ def _time_mask(F: Any, data: NDArray, valid_length: NDArray, axis: int) -> NDArr
     if axis == 1:
         mask = F.transpose(mask)
     return mask.reshape(mask.shape + (1,) * (data.ndim - 2))
-
-
-def _sequence_mask(F: Any, data: NDArray, valid_length: NDArray, axis: int) -> NDArray:
-    """Zero the steps of ``data`` (time on ``axis`` 0 or 1) past each sequence's length."""
-    return F.broadcast_mul(data, _time_mask(F, data, valid_length, axis))
-
-
-def _sequence_last(F: Any, data: NDArray, valid_length: NDArray) -> NDArray:
-    """The step ``valid_length - 1`` of each sequence of a time-major ``data``."""
-    steps, batch = data.shape[0], data.shape[1]
-    last = valid_length.astype(data.dtype, copy=False) - 1
-    pick = F.transpose(F.one_hot(last, depth=steps, dtype=data.dtype))
-    pick = pick.reshape((steps, batch) + (1,) * (data.ndim - 2))
-    return F.sum(F.broadcast_mul(data, pick), axis=0)
 
 
 def _sequence_reverse(F: Any, data: NDArray, valid_length: Optional[NDArray]) -> NDArray:
@@ -109,20 +160,22 @@ def _sequence_reverse(F: Any, data: NDArray, valid_length: Optional[NDArray]) ->
 
 
 def _mask_sequence_variable_length(F: Any, data: Inputs, valid_length: NDArray, time_axis: int,
-                                   merge: bool) -> Inputs:
-    """Zero the steps past each sequence's length; a list comes back as a list unless merge."""
-    if not isinstance(data, NDArray):
-        data = F.stack(*data, axis=time_axis)
-    outputs = _sequence_mask(F, data, valid_length, time_axis)
-    if not merge:
-        outputs = _split_steps(F, outputs, time_axis)
-    return outputs
+                                   merge: bool, length: Optional[int] = None) -> Inputs:
+    """Zero the steps past each sequence's length; a list comes back as a list unless merge.
+    A merged Symbol ``data`` needs ``length``."""
+    steps = data if isinstance(data, (list, tuple)) else \
+        _split_steps(F, data, time_axis, length)
+    outputs = _mask_steps(F, steps, valid_length)
+    return F.stack(*outputs, axis=time_axis) if merge else outputs
 
 
 def _reverse_sequences(sequences: Sequence[NDArray], unroll_step: int,
                        valid_length: Optional[NDArray] = None) -> List[NDArray]:
     if valid_length is None:
         return list(reversed(sequences))
+    if any(isinstance(x, Symbol) for x in sequences) or isinstance(valid_length, Symbol):
+        raise MXNetValueError("BidirectionalCell.unroll: reversing sequences of different "
+                              "valid lengths reads their shapes; it runs imperatively only")
     F = ndarray
     merged = _sequence_reverse(F, F.stack(*sequences, axis=0), valid_length)
     return _split_steps(F, merged, 0)

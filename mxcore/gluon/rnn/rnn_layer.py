@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 from ... import ndarray
 from ...base import MXNetTypeError, MXNetValueError
 from ...ndarray import NDArray
+from ...symbol import Symbol
 from ..block import HybridBlock
 from . import rnn_cell
 from ._sequence import (
@@ -158,6 +159,10 @@ class _RNNLayer(HybridBlock):
     def hybrid_forward(self, F: Any, inputs: NDArray, states: List[NDArray],
                        sequence_length: Optional[NDArray] = None, **kwargs: Any) -> Any:
         name = type(self).__name__
+        if isinstance(inputs, Symbol):
+            # no loop operator: the recurrence is unrolled, which needs the sequence length
+            raise MXNetValueError(f"{name}: cannot be traced (unrolling needs the sequence "
+                                  f"length of the data); hybridize() runs it imperatively")
         if inputs.ndim != 3:
             raise MXNetValueError(f"{name}: input data should be a rank-3 tensor in layout "
                                   f"{self._layout}; got shape {inputs.shape}")
