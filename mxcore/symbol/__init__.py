@@ -22,14 +22,26 @@ for _name, _fn in _generated.items():
     if _name not in globals():
         globals()[_name] = _fn
 
+from ..ops.ufunc import make_ufuncs as _make_ufuncs  # noqa: E402
 from . import shape_inference  # noqa: E402,F401
 from .fluent import attach_fluent_methods as _attach_fluent  # noqa: E402
 from .output_ops import *  # noqa: E402,F401,F403
+from .symbol import Symbol as _Symbol  # noqa: E402
+from .symbol import _apply  # noqa: E402
+
+# maximum, minimum, power, hypot, equal ... as in mx.nd; generated ops keep their names
+_ufuncs = _make_ufuncs(_Symbol, lambda op, inputs, attrs: _apply(op, list(inputs), attrs,
+                                                                  hint=op))
+_ufuncs["pow"] = _ufuncs["power"]
+for _name, _fn in _ufuncs.items():
+    if _name not in globals():
+        globals()[_name] = _fn
 
 _attach_fluent(_generated)
 
 __all__ = list(_symbol_all) + ["op"]
 __all__ += [n for n in _generated if not n.startswith("_") and n not in __all__]
+__all__ += [n for n in _ufuncs if n not in __all__]
 
 
 def __getattr__(name: str) -> _Any:
