@@ -260,3 +260,16 @@ def test_compose_replaces_arguments():
     assert net(mx.sym.relu(x)).list_arguments()[0] == "x"
     with pytest.raises(MXNetError, match="not inputs"):
         net(nope=x)
+
+
+def test_array_or_scalar_helpers_match_ndarray():
+    a, b = mx.sym.var("a"), mx.sym.var("b")
+    x, y = mx.nd.array([[1.0, 5.0]]), mx.nd.array([[3.0], [2.0]])
+    for name in ("maximum", "minimum", "power", "hypot", "equal", "lesser"):
+        fn_sym, fn_nd = getattr(mx.sym, name), getattr(mx.nd, name)
+        both = fn_sym(a, b).eval(ctx=mx.cpu(), a=x, b=y)[0]
+        np.testing.assert_allclose(both.asnumpy(), fn_nd(x, y).asnumpy())
+        left = fn_sym(2.0, a).eval(ctx=mx.cpu(), a=x)[0]
+        np.testing.assert_allclose(left.asnumpy(), fn_nd(2.0, x).asnumpy())
+    with pytest.raises(mx.base.MXNetTypeError, match="maximum"):
+        mx.sym.maximum(a, "x")
