@@ -10,7 +10,9 @@ the same run. Everything runs on one thread (BLAS and PyTorch) so the comparison
 (b) kernels: 1M-element ``a*b+c`` and a 1024x1024 float32 matmul (vs NumPy);
 (c) engines: the dispatch benchmarks under NaiveEngine and ThreadedEngine, which is why
     NaiveEngine is the default on the NumPy backend;
-(d) gluon: one training step of an MLP and of a LeNet-style CNN (``bench/bench_gluon.py``).
+(d) gluon: one training step of an MLP and of a LeNet-style CNN (``bench/bench_gluon.py``);
+(e) symbolic: the MLP's training step through Module and hybridized Gluon
+    (``bench/bench_symbolic.py``, which also reports the executor's memory plan).
 
 PyTorch columns are skipped with a note when ``torch`` is not importable
 (``pip install torch==2.13.0`` for the CPU build).
@@ -305,9 +307,10 @@ def run_main(description: str, collect: Callable[[int, float], List[Row]],
 
 def _all_rows(repeat: int, budget: float) -> List[Row]:
     from bench_gluon import bench_gluon  # bench/ is on sys.path when run as a script
+    from bench_symbolic import run_rows
 
     return bench_dispatch(repeat, budget) + bench_kernels(repeat, budget) \
-        + bench_gluon(repeat, budget) + bench_engines(repeat, budget)
+        + bench_gluon(repeat, budget) + run_rows(repeat, budget) + bench_engines(repeat, budget)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
