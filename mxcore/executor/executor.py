@@ -43,19 +43,32 @@ class Executor:
     """
 
     def __init__(self, symbol: Any, ctx: Any, arg_arrays: Any, grad_arrays: Any = None,
-                 grad_req: Any = "write", aux_arrays: Any = None):
+                 grad_req: Any = "write", aux_arrays: Any = None, group2ctx: Any = None):
+        from .placement import normalize_group2ctx
+
         self._symbol = symbol
         self._ctx = ctx
+        #: context group -> Context (model parallelism); empty: everything on ``ctx``
+        self._group2ctx: Dict[str, Any] = normalize_group2ctx(group2ctx)
+        placed = bool(self._group2ctx)
         self._arg_names: List[str] = list(symbol.list_arguments())
         self._aux_names: List[str] = list(symbol.list_auxiliary_states())
         self._output_names: List[str] = list(symbol.list_outputs())
-        self.arg_arrays: List[NDArray] = _as_list(arg_arrays, self._arg_names, "args", ctx)
+        home = None if placed else ctx  # with group2ctx arrays may live on any context
+        self.arg_arrays: List[NDArray] = _as_list(arg_arrays, self._arg_names, "args", home)
         self.aux_arrays: List[NDArray] = _as_list(aux_arrays, self._aux_names, "aux_states",
-                                                  ctx)
+                                                  home)
         self.grad_arrays: List[Optional[NDArray]] = _as_list(
-            grad_arrays, self._arg_names, "args_grad", ctx, optional=True)
+            grad_arrays, self._arg_names, "args_grad", home, optional=True)
+        if placed:
+            _check_grad_contexts(self._arg_names, self.arg_arrays, self.grad_arrays)
         self._grad_req: List[str] = _as_reqs(grad_req, self._arg_names, self.grad_arrays)
-        self._program: Program = compile_symbol(symbol, ctx, self._arg_names, self._aux_names)
+        var_ctx = None
+        if placed:
+            var_ctx = {n: a.context for n, a in zip(self._arg_names + self._aux_names,
+                                                    self.arg_arrays + self.aux_arrays)}
+        self._program: Program = compile_symbol(symbol, ctx, self._arg_names, self._aux_names,
+                                                self._group2ctx, var_ctx)
         for slot, arr in zip(self._program.arg_slots + self._program.aux_slots,
                              self.arg_arrays + self.aux_arrays):
             data = arr._sync()
@@ -161,26 +174,28 @@ class Executor:
         into this executor's gradient arrays.
         """
         program = self._program
-        ctx = self._ctx
+        slot_ctx = program.slot_ctx
         nds: List[Any] = [None] * program.n_slots
         handles: List[NDArray] = []
         self._handles = handles
         for slot, arr, grad, req in zip(program.arg_slots, self.arg_arrays, self.grad_arrays,
                                         self._grad_req):
-            handle = _wrap(arr._sync(), ctx)
+            handle = _wrap(arr._sync(), slot_ctx[slot])
             if req != "null":
                 handle._grad = grad
                 handle._ag = _ag.Entry(None, 0, req, handle)
                 handles.append(handle)
             nds[slot] = handle
         for slot, arr in zip(program.aux_slots, self.aux_arrays):
-            nds[slot] = _wrap(arr._sync(), ctx)
+            nds[slot] = _wrap(arr._sync(), slot_ctx[slot])
         return nds
 
     def _set_outputs(self, datas: Sequence[Any], entries: Optional[Sequence[Any]]) -> None:
         """Point the (persistent) output arrays at this run's results, as MXNet reuses them."""
         if len(self.outputs) != len(datas):
-            self.outputs = [_wrap(d, self._ctx) for d in datas]
+            slot_ctx = self._program.slot_ctx
+            self.outputs = [_wrap(d, slot_ctx[s]) for d, s in zip(datas,
+                                                                  self._program.out_slots)]
         else:
             for out, d in zip(self.outputs, datas):
                 out._data = d
@@ -202,6 +217,9 @@ class Executor:
                 return
             raise MXNetError("Executor.backward: call forward(is_train=True) first")
         grads = _as_head_grads(out_grads, self._output_names, len(heads))
+        if self._group2ctx:  # head gradients on their output's context
+            grads = [g if g is None or g.context is h.context else g.as_in_context(h.context)
+                     for h, g in zip(heads, grads)]
         pairs = [(h, g) for h, g in zip(heads, grads) if h._ag is not None]
         for handle in self._handles:
             handle._ag.fresh = False
@@ -224,7 +242,8 @@ class Executor:
         from .reshape import reshape_arrays
 
         args, grads, aux = reshape_arrays(self, partial_shaping, allow_up_sizing, kwargs)
-        return Executor(self._symbol, self._ctx, args, grads, list(self._grad_req), aux)
+        return Executor(self._symbol, self._ctx, args, grads, list(self._grad_req), aux,
+                        self._group2ctx)
 
     def copy_params_from(self, arg_params: Dict[str, NDArray],
                          aux_params: Optional[Dict[str, NDArray]] = None,
@@ -312,10 +331,18 @@ def _as_list(arrays: Any, names: Sequence[str], what: str, ctx: Any,
         if arr.stype != "default":
             raise MXNetTypeError(f"bind: {what}[{name!r}] has storage type {arr.stype!r}; "
                                  "only dense arrays can be bound")
-        if arr.context != ctx:
+        if ctx is not None and arr.context != ctx:
             raise MXNetValueError(f"bind: {what}[{name!r}] is on {arr.context}, the executor "
                                   f"on {ctx}")
     return out
+
+
+def _check_grad_contexts(names: Sequence[str], args: Sequence[NDArray],
+                         grads: Sequence[Optional[NDArray]]) -> None:
+    for name, arr, grad in zip(names, args, grads):
+        if grad is not None and grad.context is not arr.context:
+            raise MXNetValueError(f"bind: args_grad[{name!r}] is on {grad.context}, its "
+                                  f"argument on {arr.context}; they must share a context")
 
 
 def _as_reqs(grad_req: Any, names: Sequence[str], grads: Sequence[Any]) -> List[str]:

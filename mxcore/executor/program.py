@@ -15,8 +15,9 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 from .. import autograd as _ag
 from ..base import MXNetError, MXNetValueError
 from ..ndarray.invoke import diagnose, resolve_kernel
-from ..ndarray.ndarray import _wrap
+from ..ndarray.ndarray import NDArray, _wrap
 from . import planner
+from .placement import CrossDeviceCopy, place_nodes, transfer
 
 __all__ = ["Program", "Step", "compile_symbol"]
 
@@ -30,11 +31,17 @@ class Step:
 
     __slots__ = ("op", "name", "attrs", "kernel", "kw_predict", "kw_train", "rec_attrs",
                  "ins", "outs", "n_out", "simple", "release", "inplace", "copy_outs",
-                 "str_attrs")
+                 "str_attrs", "ctx", "writeback")
 
     def __init__(self, op: Any, name: str, attrs: Dict[str, Any], kernel: Any,
-                 ins: Tuple[int, ...], outs: Tuple[int, ...], str_attrs: Dict[str, str]):
+                 ins: Tuple[int, ...], outs: Tuple[int, ...], str_attrs: Dict[str, str],
+                 ctx: Any = None):
         self.op = op
+        #: the context the step runs on
+        self.ctx = ctx
+        #: (input position, slot): a mutated input read through a cross-context copy whose
+        #: new value is copied back into ``slot`` (an auxiliary state on another context)
+        self.writeback: Tuple[Tuple[int, int], ...] = ()
         self.name = name
         self.attrs = attrs
         self.kernel = kernel
@@ -62,8 +69,10 @@ class Program:
 
     def __init__(self, steps: List[Step], n_slots: int, arg_slots: List[int],
                  aux_slots: List[int], out_slots: List[int], var_names: Dict[int, str],
-                 device_id: int = 0):
+                 device_id: int = 0, slot_ctx: Optional[List[Any]] = None):
         self.steps = steps
+        #: per slot, the context its value lives on
+        self.slot_ctx: List[Any] = slot_ctx if slot_ctx is not None else [None] * n_slots
         self.device_id = device_id
         self.n_slots = n_slots
         self.arg_slots = arg_slots
@@ -94,7 +103,6 @@ class Program:
         """
         if not self.checked:
             return self._run_checked(vals, ctx)
-        backend = ctx.backend
         step = None
         try:
             for step in self.steps:
@@ -102,9 +110,9 @@ class Program:
                     vals[step.outs[0]] = step.kernel(*[vals[i] for i in step.ins],
                                                      **step.kw_predict)
                 else:
-                    self._run_general(step, vals, backend, step.kw_predict)
+                    self._run_general(step, vals, step.kw_predict)
                 if step.copy_outs:
-                    copy = backend.kernels["copy"]
+                    copy = step.ctx.backend.kernels["copy"]
                     for j in step.copy_outs:
                         vals[step.outs[j]] = copy(vals[step.outs[j]])
                 for s in step.release:
@@ -116,17 +124,16 @@ class Program:
 
     def _run_checked(self, vals: List[Any], ctx: Any) -> None:
         """The inference loop with validation and slot-size bookkeeping (first run)."""
-        backend = ctx.backend
         info = self.slot_info
         step = None
         try:
             for step in self.steps:
                 _validate(step, [vals[i] for i in step.ins])
-                self._run_general(step, vals, backend, step.kw_predict)
+                self._run_general(step, vals, step.kw_predict)
                 for slot in step.outs:
                     info[slot] = (tuple(vals[slot].shape), vals[slot].dtype)
                 if step.copy_outs:
-                    copy = backend.kernels["copy"]
+                    copy = step.ctx.backend.kernels["copy"]
                     for j in step.copy_outs:
                         vals[step.outs[j]] = copy(vals[step.outs[j]])
                 for s in step.release:
@@ -137,11 +144,12 @@ class Program:
             raise _step_error(step, [vals[i] for i in step.ins], ctx, exc) from exc
         self.checked = True
 
-    def _run_general(self, step: Step, vals: List[Any], backend: Any, kwargs: dict) -> None:
+    def _run_general(self, step: Step, vals: List[Any], kwargs: dict) -> None:
         op = step.op
+        backend = step.ctx.backend
         datas = [vals[i] for i in step.ins]
         if op.uses_rng:
-            kwargs = dict(kwargs, rng=backend.rng(self.device_id))
+            kwargs = dict(kwargs, rng=backend.rng(step.ctx.device_id))
         result = step.kernel(*datas, **kwargs)
         results = [result] if step.n_out == 1 and not op.mutates else list(result)
         for slot, r in zip(step.outs, results):
@@ -150,6 +158,18 @@ class Program:
             setitem = backend.kernels["setitem"]
             for i, value in zip(op.mutates, results[step.n_out:]):
                 setitem(datas[i], (), value)
+            if step.writeback:
+                self._write_back(step, datas, vals)
+
+    def _write_back(self, step: Step, datas: Sequence[Any], vals: Sequence[Any]) -> None:
+        """Copy mutated inputs read through cross-context copies back to their owners."""
+        for pos, slot in step.writeback:
+            dst = self.slot_ctx[slot]
+            data = vals[slot]
+            if isinstance(data, NDArray):
+                data = data._data
+            value = transfer(datas[pos], step.ctx, dst)
+            dst.backend.kernels["setitem"](data, (), value)
 
     def run_train(self, nds: List[Any], ctx: Any) -> None:
         """Training: the same kernels in training mode, recording autograd nodes.
@@ -157,19 +177,20 @@ class Program:
         ``nds`` holds NDArrays (argument arrays marked as variables) in the argument/aux
         slots; on return every slot holds its NDArray.
         """
-        backend = ctx.backend
         info = self.slot_info if not self.checked else None
         step = None
         try:
             for step in self.steps:
                 op = step.op
+                ctx = step.ctx
+                backend = ctx.backend
                 inputs = [nds[i] for i in step.ins]
                 datas = [x._data for x in inputs]
                 if not self.checked:
                     _validate(step, datas)
                 kwargs = step.kw_train
                 if op.uses_rng:
-                    kwargs = dict(kwargs, rng=backend.rng(self.device_id))
+                    kwargs = dict(kwargs, rng=backend.rng(ctx.device_id))
                 result = step.kernel(*datas, **kwargs)
                 if step.n_out == 1 and not op.mutates:
                     results = [result]
@@ -179,6 +200,8 @@ class Program:
                         setitem = backend.kernels["setitem"]
                         for i, value in zip(op.mutates, results[step.n_out:]):
                             setitem(datas[i], (), value)
+                        if step.writeback:
+                            self._write_back(step, datas, nds)
                         results = results[:step.n_out]
                 if step.copy_outs:
                     copy = backend.kernels["copy"]
@@ -243,6 +266,8 @@ def _validate(step: Step, datas: Sequence[Any]) -> None:
 
 
 def _step_error(step: Step, datas: Sequence[Any], ctx: Any, exc: BaseException) -> MXNetError:
+    if step.ctx is not None:
+        ctx = step.ctx
     err = diagnose(step.op.name, datas, ctx.backend.name, exc)
     msg = str(err)
     if step.name and f"node {step.name!r}" not in msg:
@@ -252,9 +277,16 @@ def _step_error(step: Step, datas: Sequence[Any], ctx: Any, exc: BaseException) 
 
 # -- compiling ----------------------------------------------------------------------------------
 def compile_symbol(symbol: Any, ctx: Any, arg_names: Sequence[str],
-                   aux_names: Sequence[str]) -> Program:
-    """Flatten ``symbol`` into steps with slots; resolve every kernel for ``ctx``."""
+                   aux_names: Sequence[str], group2ctx: Optional[Dict[str, Any]] = None,
+                   var_ctx: Optional[Dict[str, Any]] = None) -> Program:
+    """Flatten ``symbol`` into steps with slots; resolve every kernel for its context.
+
+    Without ``group2ctx`` every step runs on ``ctx``. With it, nodes are placed by
+    ``placement.place_nodes`` (``var_ctx``: variable name -> its array's context) and a copy
+    step is inserted wherever a value is read on another context than the one it lives on.
+    """
     nodes = symbol._topo()
+    placed = place_nodes(nodes, ctx, group2ctx, var_ctx or {}) if group2ctx else None
     slot_of: Dict[Tuple[int, int], int] = {}
     var_slot: Dict[str, int] = {}
     var_names: Dict[int, str] = {}
@@ -263,7 +295,31 @@ def compile_symbol(symbol: Any, ctx: Any, arg_names: Sequence[str],
             var_slot[name] = len(var_slot)
             var_names[var_slot[name]] = name
     n_slots = len(var_slot)
+    slot_ctx: List[Any] = [ctx] * n_slots
+    if placed is not None:
+        for node in nodes:
+            if node.op is None and node.name in var_slot:
+                slot_ctx[var_slot[node.name]] = placed[id(node)]
     steps: List[Step] = []
+    copies: Dict[Tuple[int, Any], int] = {}
+    slot_name: Dict[int, str] = dict(var_names)
+
+    def read_on(slot: int, where: Any) -> int:
+        """``slot``'s value on context ``where`` (a copy step the first time it is needed)."""
+        nonlocal n_slots
+        src = slot_ctx[slot]
+        if src is where:
+            return slot
+        key = (slot, where)
+        if key not in copies:
+            op = CrossDeviceCopy(src, where)
+            name = f"{slot_name.get(slot, f'slot{slot}')}_to_{where}"
+            copies[key] = n_slots
+            steps.append(Step(op, name, {}, op.kernel, (slot,), (n_slots,), {}, where))
+            slot_ctx.append(where)
+            n_slots += 1
+        return copies[key]
+
     for node in nodes:
         if node.op is None:
             slot = var_slot.get(node.name)
@@ -274,25 +330,37 @@ def compile_symbol(symbol: Any, ctx: Any, arg_names: Sequence[str],
             slot_of[(id(node), 0)] = slot
             continue
         op = node.op
+        where = placed[id(node)] if placed is not None else ctx
         attrs = op.parse_attrs(dict(node.attrs))
         ins = []
-        for src, index in node.inputs:
+        writeback = []
+        for pos, (src, index) in enumerate(node.inputs):
             key = (id(src), int(index))
             if key not in slot_of:
                 raise MXNetValueError(
                     f"bind: node {node.name!r} ({op.name}) reads output {index} of "
                     f"{getattr(src, 'name', src)!r}, which the graph does not produce")
-            ins.append(slot_of[key])
+            slot = slot_of[key]
+            if placed is not None:
+                local = read_on(slot, where)
+                if local != slot and pos in op.mutates:
+                    writeback.append((pos, slot))
+                slot = local
+            ins.append(slot)
         n_out = op.output_count(attrs)
         outs = tuple(range(n_slots, n_slots + n_out))
         n_slots += n_out
+        slot_ctx.extend([where] * n_out)
         for j, slot in enumerate(outs):
             slot_of[(id(node), j)] = slot
-        kernel = op.kernel_cache.get(ctx)
+            slot_name[slot] = node.name if n_out == 1 else f"{node.name}{j}"
+        kernel = op.kernel_cache.get(where)
         if kernel is None:
-            kernel = resolve_kernel(op, ctx)
-        steps.append(Step(op, node.name, attrs, kernel, tuple(ins), outs,
-                          dict(getattr(node, "str_attrs", None) or {})))
+            kernel = resolve_kernel(op, where)
+        step = Step(op, node.name, attrs, kernel, tuple(ins), outs,
+                    dict(getattr(node, "str_attrs", None) or {}), where)
+        step.writeback = tuple(writeback)
+        steps.append(step)
     out_slots = []
     for node, index in symbol._outputs:
         key = (id(node), int(index))
@@ -301,4 +369,4 @@ def compile_symbol(symbol: Any, ctx: Any, arg_names: Sequence[str],
         out_slots.append(slot_of[key])
     return Program(steps, n_slots, [var_slot[n] for n in arg_names],
                    [var_slot[n] for n in aux_names], out_slots, var_names,
-                   getattr(ctx, "device_id", 0))
+                   getattr(ctx, "device_id", 0), slot_ctx)

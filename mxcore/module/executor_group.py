@@ -14,7 +14,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .. import ndarray as nd
-from ..base import MXNetError, MXNetValueError
+from ..base import MXNetError, MXNetTypeError, MXNetValueError
+from ..executor.placement import variable_contexts
 from ..ndarray.ndarray import NDArray
 
 __all__ = ["DataParallelExecutorGroup", "split_input_slice"]
@@ -84,9 +85,12 @@ class DataParallelExecutorGroup:
                  param_names: Sequence[str], for_training: bool, inputs_need_grad: bool,
                  shared_group: Optional["DataParallelExecutorGroup"] = None,
                  logger: Any = logging, fixed_param_names: Optional[Sequence[str]] = None,
-                 grad_req: Any = "write", state_names: Optional[Sequence[str]] = None) -> None:
+                 grad_req: Any = "write", state_names: Optional[Sequence[str]] = None,
+                 group2ctxs: Any = None) -> None:
         self.symbol = symbol
         self.contexts = list(contexts)
+        #: per context, its executor's group2ctx (model parallelism) or None
+        self.group2ctxs = prepare_group2ctxs(group2ctxs, len(self.contexts))
         self.workload = list(workload)
         self.param_names = list(param_names)
         self.arg_names: List[str] = symbol.list_arguments()
@@ -162,6 +166,8 @@ class DataParallelExecutorGroup:
 
     def _bind_ith(self, i: int, shared_group: Optional["DataParallelExecutorGroup"]) -> Any:
         ctx = self.contexts[i]
+        group2ctx = self.group2ctxs[i]
+        homes = variable_contexts(self.symbol, ctx, group2ctx)
         size = self.slices[i].stop - self.slices[i].start
         shapes = {d.name: _shape_with_batch(d.shape, axis, size)
                   for d, axis in self._input_descs()}
@@ -181,24 +187,27 @@ class DataParallelExecutorGroup:
             if shared is None or name not in self.param_names + self.aux_names:
                 return None
             arr = getattr(shared, table).get(name)
-            if arr is None or tuple(arr.shape) != tuple(shape):
+            if arr is None or tuple(arr.shape) != tuple(shape) \
+                    or arr.context is not homes[name]:
                 return None
             return arr
 
         args, grads = [], {}
         for name, shape, dtype in zip(self.arg_names, arg_shapes, arg_types):
             arr = borrow("arg_dict", name, shape)
-            args.append(arr if arr is not None else nd.zeros(shape, ctx=ctx, dtype=dtype))
+            home = homes[name]
+            args.append(arr if arr is not None else nd.zeros(shape, ctx=home, dtype=dtype))
             if self.grad_req[name] != "null":
                 grad = borrow("grad_dict", name, shape)
-                grads[name] = grad if grad is not None else nd.zeros(shape, ctx=ctx,
+                grads[name] = grad if grad is not None else nd.zeros(shape, ctx=home,
                                                                      dtype=dtype)
         auxs = []
         for name, shape, dtype in zip(self.aux_names, aux_shapes, aux_types):
             arr = borrow("aux_dict", name, shape)
-            auxs.append(arr if arr is not None else nd.zeros(shape, ctx=ctx, dtype=dtype))
+            auxs.append(arr if arr is not None else nd.zeros(shape, ctx=homes[name],
+                                                             dtype=dtype))
         return self.symbol.bind(ctx, args, args_grad=grads, grad_req=dict(self.grad_req),
-                                aux_states=auxs)
+                                aux_states=auxs, group2ctx=group2ctx)
 
     def _infer_types(self, dtypes: Dict[str, np.dtype]) -> Tuple[list, list]:
         arg_types = aux_types = None
@@ -381,3 +390,33 @@ def _load(targets: List[List[Tuple[slice, NDArray]]], sources: Sequence[Any],
                 raise MXNetValueError(f"forward: {what} slice has shape {tuple(piece.shape)} "
                                       f"but the executor expects {tuple(dst.shape)}")
             piece.copyto(dst)
+
+
+def prepare_group2ctxs(group2ctxs: Any, n: int) -> List[Optional[Dict[str, Any]]]:
+    """``group2ctxs`` as one group2ctx per context (MXNet's forms).
+
+    ``None``; a list of ``n`` dicts (one per context); or one dict whose values are a
+    Context (every data-parallel copy uses it) or a list of ``n`` Contexts (one per copy).
+    """
+    from ..context import Context
+
+    if group2ctxs is None:
+        return [None] * n
+    if isinstance(group2ctxs, (list, tuple)):
+        if len(group2ctxs) != n:
+            raise MXNetValueError(f"group2ctxs has {len(group2ctxs)} entries for {n} "
+                                  "contexts")
+        return [dict(g) if g is not None else None for g in group2ctxs]
+    if not isinstance(group2ctxs, dict):
+        raise MXNetTypeError(f"group2ctxs must be a dict or a list of dicts, got "
+                             f"{type(group2ctxs).__name__}")
+    out: List[Dict[str, Any]] = [{} for _ in range(n)]
+    for group, ctxs in group2ctxs.items():
+        if isinstance(ctxs, Context):
+            ctxs = [ctxs] * n
+        if not isinstance(ctxs, (list, tuple)) or len(ctxs) != n:
+            raise MXNetValueError(f"group2ctxs[{group!r}] must be a Context or a list of {n} "
+                                  f"Contexts, got {ctxs!r}")
+        for i, ctx in enumerate(ctxs):
+            out[i][group] = ctx
+    return list(out)

@@ -89,7 +89,10 @@ class Module(BaseModule):
 
     ``context`` may be a list: each batch is then split over the contexts in proportion to
     ``work_load_list``, gradients are summed and every copy of the parameters gets the same
-    update. Parameters in ``fixed_param_names`` are not trained. Variables feeding an output
+    update. ``group2ctxs`` places the nodes of each ``mx.AttrScope(ctx_group=...)`` group
+    on its context (model parallelism): a dict of group -> Context (or a list of one Context
+    per entry of ``context``), or a list of such dicts, one per context. Parameters in
+    ``fixed_param_names`` are not trained. Variables feeding an output
     head's ``label`` are never parameters, so ``label_names=None`` suits prediction.
     """
 
@@ -115,6 +118,8 @@ class Module(BaseModule):
             raise MXNetValueError(f"Module: work_load_list has {len(work_load_list)} entries "
                                   f"for {len(self._context)} contexts")
         self._work_load_list = list(work_load_list)
+        #: model parallelism: context group -> Context(s), see ``prepare_group2ctxs``
+        self._group2ctxs = group2ctxs
         self._symbol = symbol
         self._data_names = list(data_names or [])
         self._label_names = list(label_names or [])
@@ -327,7 +332,7 @@ class Module(BaseModule):
             self._symbol, self._context, self._work_load_list, self._data_shapes,
             self._label_shapes, self._param_names, for_training, inputs_need_grad,
             shared_group, logger=self.logger, fixed_param_names=self._fixed_param_names,
-            grad_req=grad_req, state_names=self._state_names)
+            grad_req=grad_req, state_names=self._state_names, group2ctxs=self._group2ctxs)
         if shared_module is not None:
             self.params_initialized = True
             self._arg_params = shared_module._arg_params

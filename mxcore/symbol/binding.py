@@ -24,10 +24,15 @@ def _context(ctx: Any) -> Any:
 
 def bind(symbol: Any, ctx: Any, args: Any, args_grad: Any = None, grad_req: Any = "write",
          aux_states: Any = None, group2ctx: Any = None, shared_exec: Any = None) -> Any:
-    """An Executor over the given arrays (``group2ctx`` places nothing: one context)."""
+    """An Executor over the given arrays.
+
+    ``group2ctx`` (context group -> Context) runs the nodes made under
+    ``mx.AttrScope(ctx_group=...)`` on their group's context; arrays may then live on any
+    context and copies are made where a value crosses contexts.
+    """
     from ..executor import Executor
 
-    return Executor(symbol, _context(ctx), args, args_grad, grad_req, aux_states)
+    return Executor(symbol, _context(ctx), args, args_grad, grad_req, aux_states, group2ctx)
 
 
 def _reqs(symbol: Any, grad_req: Any) -> Dict[str, str]:
@@ -46,10 +51,16 @@ def _reqs(symbol: Any, grad_req: Any) -> Dict[str, str]:
 
 def simple_bind(symbol: Any, ctx: Any, grad_req: Any, type_dict: Optional[Dict[str, Any]],
                 group2ctx: Any, shared_exec: Any, shapes: Dict[str, Any]) -> Any:
-    """Infer shapes/dtypes from ``shapes``/``type_dict``; allocate zeros; bind."""
+    """Infer shapes/dtypes from ``shapes``/``type_dict``; allocate zeros; bind.
+
+    With ``group2ctx``, a variable's arrays are allocated on its own group's context (else
+    on ``ctx``), as MXNet does.
+    """
     from .. import ndarray as nd
+    from ..executor.placement import variable_contexts
 
     ctx = _context(ctx)
+    homes = variable_contexts(symbol, ctx, group2ctx)
     arg_shapes, _, aux_shapes = symbol.infer_shape_partial(**shapes)
     missing = [n for n, s in zip(symbol.list_arguments(), arg_shapes) if s is None]
     missing += [n for n, s in zip(symbol.list_auxiliary_states(), aux_shapes) if s is None]
@@ -62,8 +73,10 @@ def simple_bind(symbol: Any, ctx: Any, grad_req: Any, type_dict: Optional[Dict[s
     def dtype(t: Any) -> np.dtype:
         return np.dtype(t) if t is not None else DEFAULT_DTYPE
 
-    args = [nd.zeros(s, ctx=ctx, dtype=dtype(t)) for s, t in zip(arg_shapes, arg_types)]
-    aux = [nd.zeros(s, ctx=ctx, dtype=dtype(t)) for s, t in zip(aux_shapes, aux_types)]
+    args = [nd.zeros(s, ctx=homes[n], dtype=dtype(t))
+            for n, s, t in zip(symbol.list_arguments(), arg_shapes, arg_types)]
+    aux = [nd.zeros(s, ctx=homes[n], dtype=dtype(t))
+           for n, s, t in zip(symbol.list_auxiliary_states(), aux_shapes, aux_types)]
     reqs = _reqs(symbol, grad_req)
     shared = shared_exec.arg_dict if shared_exec is not None else {}
     grads: List[Any] = []
@@ -71,10 +84,11 @@ def simple_bind(symbol: Any, ctx: Any, grad_req: Any, type_dict: Optional[Dict[s
         if reqs[name] == "null":
             grads.append(None)
         else:
-            grads.append(nd.zeros(arr.shape, ctx=ctx, dtype=arr.dtype))
+            grads.append(nd.zeros(arr.shape, ctx=arr.context, dtype=arr.dtype))
     for i, name in enumerate(symbol.list_arguments()):
         same = shared.get(name)
-        if same is not None and same.shape == args[i].shape and name not in shapes:
+        if (same is not None and same.shape == args[i].shape and name not in shapes
+                and same.context is args[i].context):
             args[i] = same  # share parameters with the other executor
     return bind(symbol, ctx, args, grads, [reqs[n] for n in symbol.list_arguments()], aux,
                 group2ctx)
