@@ -1,5 +1,6 @@
 """``mx.io``: data iterators and batches."""
 
+from .bucket_iter import *  # noqa: F401,F403
 from .csv_iter import *  # noqa: F401,F403
 from .io import *  # noqa: F401,F403
 from .ndarray_iter import *  # noqa: F401,F403
