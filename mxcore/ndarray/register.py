@@ -7,7 +7,7 @@ from typing import Any, Callable, Dict, List
 
 from ..base import MXNetError, MXNetTypeError, MXNetValueError
 from ..context import _maybe_ctx
-from ..ops.registry import OPS, REQUIRED, OpDef
+from ..ops.registry import OPS, REQUIRED, OpDef, bind_arguments
 from .invoke import invoke
 
 __all__ = ["make_function", "generate"]
@@ -15,42 +15,12 @@ __all__ = ["make_function", "generate"]
 _P = inspect.Parameter
 
 
-def _bind(op: OpDef, args: tuple, kwargs: Dict[str, Any]) -> tuple:
-    """Split user arguments into input arrays and parameters."""
-    if op.variadic:
-        arrays = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) \
-            else list(args)
-        for name in op.inputs:
-            if name in kwargs:
-                value = kwargs.pop(name)
-                arrays.extend(value if isinstance(value, (list, tuple)) else [value])
-        num_args = kwargs.pop("num_args", None)
-        if num_args is not None and int(num_args) != len(arrays):
-            raise MXNetValueError(f"{op.name}: num_args={num_args} but {len(arrays)} inputs "
-                                  "were given")
-        return arrays, kwargs
-    n_in = len(op.inputs)
-    given: Dict[str, Any] = dict(zip(op.inputs, args[:n_in]))
-    extra = args[n_in:]
-    if extra:
-        if len(extra) > len(op.param_order):
-            raise MXNetTypeError(f"{op.name}: too many positional arguments")
-        for pname, value in zip(op.param_order, extra):
-            if pname in kwargs:
-                raise MXNetTypeError(f"{op.name}: got multiple values for {pname!r}")
-            kwargs[pname] = value
-    for name in op.inputs:
-        if name in kwargs:
-            if name in given:
-                raise MXNetTypeError(f"{op.name}: got multiple values for input {name!r}")
-            given[name] = kwargs.pop(name)
-    return given, kwargs
 
 
 def _arrays_and_attrs(op: OpDef, args: tuple, kwargs: Dict[str, Any], array_type: type
                       ) -> tuple:
     """Bind user arguments: the list of input arrays and the normalised attrs."""
-    bound, params = _bind(op, args, kwargs)
+    bound, params = bind_arguments(op, args, kwargs)
     attrs = op.parse_attrs(params) if params or op.required else op.defaults
     if op.variadic:
         arrays = bound

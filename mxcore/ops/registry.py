@@ -17,7 +17,7 @@ import numpy as np
 from ..base import MXNetTypeError, MXNetValueError
 from ..dtypes import normalize_dtype
 
-__all__ = ["Param", "OpDef", "register_op", "OPS", "get_op", "REQUIRED",
+__all__ = ["Param", "OpDef", "register_op", "OPS", "get_op", "REQUIRED", "bind_arguments",
            "to_int", "to_float", "to_bool", "to_str", "to_shape", "to_axis", "to_dtype",
            "to_int_or_none", "to_float_or_none", "to_shape_or_none", "one_of", "to_any"]
 
@@ -289,3 +289,42 @@ def get_op(name: str) -> OpDef:
         return OPS[name]
     except KeyError:
         raise MXNetValueError(f"unknown operator {name!r}") from None
+
+
+def bind_arguments(op: OpDef, args: tuple, kwargs: Dict[str, Any]) -> tuple:
+    """Split a frontend call's arguments into inputs and parameters (``mx.nd`` and ``mx.sym``).
+
+    Positional arguments fill the inputs, then the parameters in declaration order; inputs
+    may also come by keyword. Returns (a list of inputs for variadic ops, else a dict by input
+    name; the remaining keyword parameters). ``kwargs`` is consumed.
+    """
+    if op.variadic:
+        if len(args) == 1 and isinstance(args[0], (list, tuple)):
+            inputs: Any = list(args[0])
+        else:
+            inputs = list(args)
+        for name in op.inputs:
+            if name in kwargs:
+                value = kwargs.pop(name)
+                inputs.extend(value if isinstance(value, (list, tuple)) else [value])
+        num_args = kwargs.pop("num_args", None)
+        if num_args is not None and int(num_args) != len(inputs):
+            raise MXNetValueError(f"{op.name}: num_args={num_args} but {len(inputs)} inputs "
+                                  "were given")
+        return inputs, kwargs
+    n_in = len(op.inputs)
+    given: Dict[str, Any] = dict(zip(op.inputs, args[:n_in]))
+    extra = args[n_in:]
+    if extra:
+        if len(extra) > len(op.param_order):
+            raise MXNetTypeError(f"{op.name}: too many positional arguments")
+        for pname, value in zip(op.param_order, extra):
+            if pname in kwargs:
+                raise MXNetTypeError(f"{op.name}: got multiple values for {pname!r}")
+            kwargs[pname] = value
+    for name in op.inputs:
+        if name in kwargs:
+            if given.get(name) is not None:
+                raise MXNetTypeError(f"{op.name}: got multiple values for input {name!r}")
+            given[name] = kwargs.pop(name)
+    return given, kwargs

@@ -5,8 +5,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable, Dict, List
 
-from ..base import MXNetTypeError, MXNetValueError
-from ..ops.registry import OPS, REQUIRED, OpDef
+from ..ops.registry import OPS, REQUIRED, OpDef, bind_arguments
 from .symbol import Symbol, create
 
 __all__ = ["make_function", "generate"]
@@ -14,38 +13,6 @@ __all__ = ["make_function", "generate"]
 _P = inspect.Parameter
 
 
-def _bind(op: OpDef, args: tuple, kwargs: Dict[str, Any]) -> tuple:
-    """Split user arguments into inputs (a list for variadic ops, else a dict) and params."""
-    if op.variadic:
-        if len(args) == 1 and isinstance(args[0], (list, tuple)):
-            inputs: Any = list(args[0])
-        else:
-            inputs = list(args)
-        for name in op.inputs:
-            if name in kwargs:
-                value = kwargs.pop(name)
-                inputs.extend(value if isinstance(value, (list, tuple)) else [value])
-        num_args = kwargs.pop("num_args", None)
-        if num_args is not None and int(num_args) != len(inputs):
-            raise MXNetValueError(f"{op.name}: num_args={num_args} but {len(inputs)} inputs "
-                                  "were given")
-        return inputs, kwargs
-    n_in = len(op.inputs)
-    given: Dict[str, Any] = dict(zip(op.inputs, args[:n_in]))
-    extra = args[n_in:]
-    if extra:
-        if len(extra) > len(op.param_order):
-            raise MXNetTypeError(f"{op.name}: too many positional arguments")
-        for pname, value in zip(op.param_order, extra):
-            if pname in kwargs:
-                raise MXNetTypeError(f"{op.name}: got multiple values for {pname!r}")
-            kwargs[pname] = value
-    for name in op.inputs:
-        if name in kwargs:
-            if given.get(name) is not None:
-                raise MXNetTypeError(f"{op.name}: got multiple values for input {name!r}")
-            given[name] = kwargs.pop(name)
-    return given, kwargs
 
 
 def make_function(op: OpDef, public_name: str) -> Callable:
@@ -54,7 +21,7 @@ def make_function(op: OpDef, public_name: str) -> Callable:
 
     def function(*args: Any, name: Any = None, attr: Any = None, **kwargs: Any) -> Symbol:
         kwargs.pop("out", None)
-        inputs, params = _bind(op, args, kwargs)
+        inputs, params = bind_arguments(op, args, kwargs)
         return create(op, inputs, params, name=name, attr=attr, hint=hint)
 
     function.__name__ = public_name
