@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -262,10 +263,22 @@ class BaseModule:
     def set_params(self, arg_params: Optional[dict], aux_params: Optional[dict],
                    allow_missing: bool = False, force_init: bool = True,
                    allow_extra: bool = False) -> None:
-        """Assign parameter values (an :meth:`init_params` without an initializer)."""
+        """Assign parameter values; with ``allow_missing`` the others keep their values."""
+        if not allow_missing:
+            self.init_params(initializer=None, arg_params=arg_params, aux_params=aux_params,
+                             allow_missing=allow_missing, force_init=force_init,
+                             allow_extra=allow_extra)
+            return
+        if self.params_initialized and not force_init:
+            warnings.warn("Parameters already initialized and force_init=False. set_params "
+                          "call ignored.", stacklevel=2)
+            return
+        self._assign_params(arg_params or {}, aux_params or {}, allow_extra)
+
+    def _assign_params(self, arg_params: dict, aux_params: dict, allow_extra: bool) -> None:
+        """Write the given values, keeping the others (``set_params(allow_missing=True)``)."""
         self.init_params(initializer=None, arg_params=arg_params, aux_params=aux_params,
-                         allow_missing=allow_missing, force_init=force_init,
-                         allow_extra=allow_extra)
+                         allow_missing=True, force_init=True, allow_extra=allow_extra)
 
     # -- helpers -------------------------------------------------------------------------------
     def _check_ready(self, who: str, optimizer: bool = False) -> None:

@@ -28,7 +28,6 @@ Example::
 from __future__ import annotations
 
 import logging
-import warnings
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -205,21 +204,9 @@ class BucketingModule(BaseModule):
         self._params_dirty = False
         self.params_initialized = True
 
-    def set_params(self, arg_params: Optional[dict], aux_params: Optional[dict],
-                   allow_missing: bool = False, force_init: bool = True,
-                   allow_extra: bool = False) -> None:
-        """Assign parameter values; with ``allow_missing`` the others keep their values."""
-        if not allow_missing:
-            self.init_params(initializer=None, arg_params=arg_params, aux_params=aux_params,
-                             allow_missing=allow_missing, force_init=force_init,
-                             allow_extra=allow_extra)
-            return
-        if self.params_initialized and not force_init:
-            warnings.warn("Parameters already initialized and force_init=False. set_params "
-                          "call ignored.", stacklevel=2)
-            return
-        self.default_module.set_params(arg_params, aux_params, allow_missing=allow_missing,
-                                       force_init=force_init, allow_extra=allow_extra)
+    def _assign_params(self, arg_params: dict, aux_params: dict, allow_extra: bool) -> None:
+        self.default_module.set_params(arg_params, aux_params, allow_missing=True,
+                                       force_init=True, allow_extra=allow_extra)
         self._params_dirty = True
         self.params_initialized = True
 
