@@ -194,28 +194,26 @@ def _pick(K, x, index, axis, keepdims, mode):
     return K.reshape(out, reduced if reduced else (1,))
 
 
-def _pick_grad(F, inputs, outputs, out_grads, axis, keepdims, mode):
+def _pick_grad(F, inputs, outputs, out_grads, axis, keepdims, mode, needed=(True, True)):
     x, index = inputs
+    index_grad = F.zeros_like(index) if needed[1] else None
     if x.size == 0:
-        return [F.zeros_like(x), F.zeros_like(index)]
+        return [F.zeros_like(x), index_grad]
     shape, ax, _ = _pick_layout(x.shape, index.shape, axis)
     n = shape[ax]
-    lead, trail = _prod(shape[:ax]), _prod(shape[ax + 1:])
-    idx = F.reshape(index, shape=(lead, trail))
-    if mode == "clip":
-        idx = F.clip(idx, a_min=0, a_max=n - 1)
-    else:
+    rows = (_prod(shape[:ax]), 1, _prod(shape[ax + 1:]))
+    idx = F.reshape(index, shape=rows)
+    if mode != "clip":  # _put_along_axis clips; wrap first
         idx = F.fix(idx) % n
-    mask = F.transpose(F.one_hot(idx, depth=n, dtype=x.dtype), axes=(0, 2, 1))
-    g = F.broadcast_mul(mask, F.reshape(out_grads[0], shape=(lead, 1, trail)))
-    return [F.reshape_like(g, x), F.zeros_like(index)]
+    g = F._put_along_axis(F.reshape(out_grads[0], shape=rows), idx, axis=1, dim=n)
+    return [F.reshape_like(g, x), index_grad]
 
 
 register_op(OpDef(
     "pick", ("data", "index"), (
         Param("axis", to_int_or_none, -1, "axis to pick from; None flattens"),
         Param("keepdims", to_bool, False), _MODE),
-    compute=_pick, gradient=_pick_grad, area=AREA,
+    compute=_pick, gradient=_pick_grad, area=AREA, partial_gradient=True,
     doc="One element per position along an axis: out[i, j] = data[i, index[i, j], j]."))
 
 
