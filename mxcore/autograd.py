@@ -365,7 +365,41 @@ def grad(heads: Any, variables: Any, head_grads: Any = None, retain_graph: Optio
 
 
 def get_symbol(x: Any) -> Any:
-    raise MXNetError("get_symbol: symbolic graphs are not available yet")
+    """The recorded computation that produced ``x``, as an ``mx.sym`` Symbol.
+
+    Arrays the tape treats as inputs (leaves, untracked constants) become variables named
+    ``var0``, ``var1`` ... in order of first use.
+    """
+    from . import symbol as sym
+    from .ops.registry import OpDef
+
+    entry = getattr(x, "_ag", None)
+    if entry is None or entry.node is None:
+        raise MXNetError("get_symbol: the array was not computed under autograd.record() "
+                         "from arrays that need gradients")
+    built: Dict[int, Any] = {}
+    variables: Dict[Any, Any] = {}
+
+    def symbol_of(array: Any) -> Any:
+        e = array._ag
+        if e is not None and e.node is not None:
+            return built[id(e.node)][e.index]
+        key = ("constant", id(array)) if e is None else id(e)
+        if key not in variables:
+            variables[key] = sym.Variable(f"var{len(variables)}")
+        return variables[key]
+
+    for node in _topo_nodes([x]):
+        if node.freed:
+            raise MXNetError("get_symbol: the graph was freed by backward; call get_symbol "
+                             "first or pass retain_graph=True")
+        if not isinstance(node.op, OpDef):
+            raise MXNetError(f"get_symbol: {node.op.name} (a custom Function or a copy "
+                             "between contexts) has no symbolic form")
+        params = {k: v for k, v in node.attrs.items() if k in node.op.params}
+        built[id(node)] = sym.symbol.create(node.op, [symbol_of(i) for i in node.inputs],
+                                            params)
+    return built[id(entry.node)][entry.index]
 
 
 class Function:

@@ -513,3 +513,18 @@ def test_float64_gradients_keep_dtype():
     y.backward()
     assert x.grad.dtype is np.float64
     _close(x.grad, np.log([0.5, 1.5]) + 1, rtol=1e-12)
+
+
+def test_get_symbol_rebuilds_the_recorded_graph():
+    x = mx.nd.array([[1.0, -2.0], [3.0, 4.0]])
+    w = mx.nd.array([[0.5, 1.0], [-1.0, 2.0]])
+    x.attach_grad()
+    w.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.relu(mx.nd.dot(x, w)) * 2 + 1
+    s = mx.autograd.get_symbol(y)
+    assert s.list_arguments() == ["var0", "var1"]
+    out = s.eval(ctx=mx.cpu(), var0=x, var1=w)[0]
+    np.testing.assert_allclose(out.asnumpy(), y.asnumpy())
+    with pytest.raises(mx.MXNetError, match="get_symbol"):
+        mx.autograd.get_symbol(mx.nd.ones((2,)))
