@@ -5,6 +5,10 @@ Inference (``forward(is_train=False)``) runs the steps' kernels directly on back
 drops every intermediate at its last use. Training (``forward(is_train=True)``) runs the same
 kernels recording autograd nodes with the arguments marked as variables, so ``backward``
 uses the ops' gradient declarations and writes (or adds) into the gradient arrays.
+
+The first backward also captures the ops the gradients invoke (``backward.py``); the second
+checks a replay of them against the tape; from then on training runs without the tape: the
+forward keeps only the values backward reads and backward replays the captured kernels.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ import numpy as np
 from .. import autograd as _ag
 from .. import engine as _engine
 from ..base import MXNetError, MXNetTypeError, MXNetValueError
+from ..ndarray.invoke import CAPTURE
 from ..ndarray.ndarray import NDArray, _wrap
+from .backward import BackwardPlan, Capture
 from .program import Program, compile_symbol
 
 __all__ = ["Executor"]
@@ -76,10 +82,22 @@ class Executor:
         self.outputs: List[NDArray] = []
         self._recorded = False
         self._handles: List[NDArray] = []
+        #: argument position of each handle
+        self._handle_args: List[int] = []
         self._arg_dict: Optional[Dict[str, NDArray]] = None
         self._grad_dict: Optional[Dict[str, NDArray]] = None
         self._aux_dict: Optional[Dict[str, NDArray]] = None
         self._monitor: Any = None
+        #: compiled backward: 0 capture at the next backward, 1 captured (the next backward
+        #: checks the replay against the tape), 2 replaying, -1 tape only
+        self._bwd_state = 0 if not placed and any(r != "null" for r in self._grad_req) else -1
+        self._bwd_plan: Optional[BackwardPlan] = None
+        self._fwd_release: Any = None
+        #: forward values kept for the compiled backward (state 2)
+        self._fwd_vals: Optional[List[Any]] = None
+        #: forward slot values of the last tape forward (states 0 and 1)
+        self._slot_data: Optional[List[Any]] = None
+        self._bwd_heads: List[int] = []
 
     # -- dictionaries ---------------------------------------------------------------------------
     @property
@@ -127,9 +145,19 @@ class Executor:
             _ENGINE.engine.wait_all()
         program = self._program
         ctx = self._ctx
-        if is_train:
+        self._fwd_vals = None
+        self._slot_data = None
+        if is_train and self._bwd_state == 2 and not _ENGINE.is_async:
+            vals = self._predict_inputs()
+            program.run_train_compiled(vals, ctx, self._fwd_release)
+            self._fwd_vals = vals
+            self._recorded = True
+            self._set_outputs([vals[s] for s in program.out_slots], None)
+        elif is_train:
             nds = self._train_inputs()
             program.run_train(nds, ctx)
+            if self._bwd_state in (0, 1):
+                self._slot_data = [None if v is None else v._data for v in nds]
             values = [nds[s] for s in program.out_slots]
             self._recorded = any(v._ag is not None for v in values)
             self._set_outputs([v._data for v in values], [v._ag for v in values])
@@ -178,13 +206,15 @@ class Executor:
         nds: List[Any] = [None] * program.n_slots
         handles: List[NDArray] = []
         self._handles = handles
-        for slot, arr, grad, req in zip(program.arg_slots, self.arg_arrays, self.grad_arrays,
-                                        self._grad_req):
+        self._handle_args = []
+        for i, (slot, arr, grad, req) in enumerate(zip(program.arg_slots, self.arg_arrays,
+                                                       self.grad_arrays, self._grad_req)):
             handle = _wrap(arr._sync(), slot_ctx[slot])
             if req != "null":
                 handle._grad = grad
                 handle._ag = _ag.Entry(None, 0, req, handle)
                 handles.append(handle)
+                self._handle_args.append(i)
             nds[slot] = handle
         for slot, arr in zip(program.aux_slots, self.aux_arrays):
             nds[slot] = _wrap(arr._sync(), slot_ctx[slot])
@@ -220,15 +250,115 @@ class Executor:
         if self._group2ctx:  # head gradients on their output's context
             grads = [g if g is None or g.context is h.context else g.as_in_context(h.context)
                      for h, g in zip(heads, grads)]
+        if self._fwd_vals is not None:
+            self._replay(grads)
+            return
         pairs = [(h, g) for h, g in zip(heads, grads) if h._ag is not None]
         for handle in self._handles:
             handle._ag.fresh = False
+        if self._bwd_state in (0, 1) and not _ENGINE.is_async:
+            self._tape_backward_compiling(pairs, is_train)
+            return
         _ag.backward([h for h, _ in pairs], [g for _, g in pairs], retain_graph=True,
                      train_mode=is_train)
+        self._zero_untouched()
+
+    def _zero_untouched(self) -> None:
         for handle in self._handles:
             entry = handle._ag
             if entry.grad_req == "write" and not entry.fresh:
                 handle._grad[:] = 0  # an argument the outputs do not depend on
+
+    def _tape_backward_compiling(self, pairs: List[Any], is_train: bool) -> None:
+        """Tape backward that captures its ops (state 0) or checks the replay (state 1)."""
+        heads = [h for h, _ in pairs]
+        head_grads = [_ag._ones_like(h) if g is None else g for h, g in pairs]
+        if any(g.shape != h.shape or g.dtype != h.dtype or type(g) is not NDArray
+               for h, g in pairs if g is not None):
+            self._bwd_state = -1
+        head_data = [g._data for g in head_grads]
+        pos_of = {id(h): i for i, h in enumerate(self._handles)}
+        capture = None
+        replayed = None
+        if self._bwd_state == 0:
+            capture = Capture(self._slot_data, head_data)
+            self._bwd_heads = [i for i, h in enumerate(self.outputs) if h._ag is not None]
+            CAPTURE.rec = capture
+        elif self._bwd_state == 1:
+            replayed = []
+            try:
+                self._bwd_plan.run(list(self._slot_data), head_data,
+                                   lambda pos, data: replayed.append((pos, data)))
+            except Exception:  # the replay is only an optimisation: stay on the tape
+                self._bwd_state = -1
+                replayed = None
+        try:
+            grads, leaves = _ag._run_backward(heads, head_grads, retain_graph=True,
+                                              train_mode=is_train)
+        finally:
+            CAPTURE.rec = None
+        leaf_grads = []
+        for key, g in grads.items():
+            entry = leaves[key]
+            var = entry.variable
+            if var is None or var._grad is None or entry.grad_req == "null":
+                continue
+            leaf_grads.append((pos_of[id(var)], g))
+        if capture is not None:
+            plan = capture.finish(leaf_grads)
+            self._bwd_plan = plan
+            self._bwd_state = 1 if plan is not None else -1
+        elif replayed is not None:
+            self._bwd_state = 2 if _same_grads(replayed, leaf_grads) else -1
+            if self._bwd_state == 2:
+                self._prepare_compiled_forward()
+        if self._bwd_state not in (0, 1):
+            self._slot_data = None
+        for pos, g in leaf_grads:
+            handle = self._handles[pos]
+            _ag._store_grad(handle, g, handle._ag.grad_req)
+            handle._ag.fresh = True
+        self._zero_untouched()
+
+    def _prepare_compiled_forward(self) -> None:
+        from . import planner
+
+        program = self._program
+        keep = list(program.out_slots) + list(self._bwd_plan.needed_slots)
+        self._fwd_release = planner.release_lists(
+            [s.ins for s in program.steps], [s.outs for s in program.steps],
+            program.n_slots, keep, program.external)
+
+    def _replay(self, grads: Sequence[Optional[NDArray]]) -> None:
+        """The compiled backward on the values the last forward kept."""
+        plan = self._bwd_plan
+        head_data = []
+        for i in self._bwd_heads:
+            h, g = self.outputs[i], grads[i]
+            data = h._data
+            if g is None:
+                head_data.append(h._ctx.backend.kernels["full"](data.shape, 1, data.dtype))
+                continue
+            if g.stype != "default":
+                g = g.tostype("default")
+            if g.shape != h.shape:
+                g = g.broadcast_to(h.shape) if g.size == 1 else g.reshape(h.shape)
+            if g.dtype != h.dtype:
+                g = g.astype(h.dtype)
+            head_data.append(g._sync())
+        written = set()
+        handles = self._handles
+
+        def store(pos: int, data: Any) -> None:
+            handle = handles[pos]
+            handle._grad = self.grad_arrays[self._handle_args[pos]]
+            _ag._store_grad(handle, _wrap(data, handle._ctx), handle._ag.grad_req)
+            written.add(pos)
+
+        plan.run(list(self._fwd_vals), head_data, store)
+        for pos, handle in enumerate(self._handles):
+            if pos not in written and handle._ag.grad_req == "write":
+                handle._grad[:] = 0
 
     # -- reshaping and parameters ----------------------------------------------------------------
     def reshape(self, partial_shaping: bool = False, allow_up_sizing: bool = False,
@@ -281,10 +411,33 @@ class Executor:
         return {
             "inference": infer.as_dict(),
             "training": train.as_dict(),
+            "training_compiled": self._compiled_training_stats(),
             "arg_bytes": _nbytes(self.arg_arrays),
             "grad_bytes": _nbytes([g for g in self.grad_arrays if g is not None]),
             "aux_bytes": _nbytes(self.aux_arrays),
         }
+
+    def _compiled_training_stats(self) -> Optional[Dict[str, int]]:
+        """Live bytes of a training step with the compiled backward (None before it exists).
+
+        Forward values that backward does not read die at their last forward use; the kept
+        ones (``activation_bytes``) live through backward, whose results die at their last
+        use. Bound arrays (arguments, auxiliary states, gradients) are not counted; the
+        peak is a lower bound for what an allocator sees (kernel temporaries excluded).
+        """
+        if self._bwd_state != 2 or self._fwd_release is None:
+            return None
+        program = self._program
+        sizes = program.slot_bytes()
+        external = program.external
+        live = peak = 0
+        for step, drop in zip(program.steps, self._fwd_release):
+            live += sum(sizes[s] for s in step.outs)
+            peak = max(peak, live)
+            live -= sum(sizes[s] for s in drop if s not in external)
+        back = self._bwd_plan.live_peak_bytes(live)
+        return {"activation_bytes": live, "forward_peak_bytes": peak,
+                "peak_live_bytes": max(peak, back)}
 
     def debug_str(self) -> str:
         """The compiled steps (as MXNet's ``debug_str``) followed by the memory plan."""
@@ -298,6 +451,22 @@ class Executor:
 
 
 # -- helpers ------------------------------------------------------------------------------------
+def _same_grads(replayed: Sequence[Any], taped: Sequence[Any]) -> bool:
+    """Whether the replayed gradients equal the tape's (the first-replay check)."""
+    if sorted(p for p, _ in replayed) != sorted(p for p, _ in taped):
+        return False
+    tape = dict(taped)
+    for pos, data in replayed:
+        g = tape[pos]
+        if tuple(data.shape) != tuple(g.shape) or data.dtype != g.dtype:
+            return False
+        a = g._ctx.backend.to_host(data)
+        b = g.asnumpy()
+        if not np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"):
+            return False
+    return True
+
+
 def _as_list(arrays: Any, names: Sequence[str], what: str, ctx: Any,
              optional: bool = False) -> List[Any]:
     """Arrays given as a list (in ``names`` order) or a dict, checked, as a list."""

@@ -171,6 +171,31 @@ class Program:
             value = transfer(datas[pos], step.ctx, dst)
             dst.backend.kernels["setitem"](data, (), value)
 
+    def run_train_compiled(self, vals: List[Any], ctx: Any,
+                           release: Sequence[Tuple[int, ...]]) -> None:
+        """Training mode on backend arrays with no tape (backward is a compiled replay).
+
+        ``release`` (per step) drops the values neither a later step nor the backward reads.
+        """
+        step = None
+        try:
+            for step, drop in zip(self.steps, release):
+                if step.simple:
+                    vals[step.outs[0]] = step.kernel(*[vals[i] for i in step.ins],
+                                                     **step.kw_train)
+                else:
+                    self._run_general(step, vals, step.kw_train)
+                if step.copy_outs:
+                    copy = step.ctx.backend.kernels["copy"]
+                    for j in step.copy_outs:
+                        vals[step.outs[j]] = copy(vals[step.outs[j]])
+                for s in drop:
+                    vals[s] = None
+        except Exception as exc:
+            if step is None:
+                raise
+            raise _step_error(step, [vals[i] for i in step.ins], ctx, exc) from exc
+
     def run_train(self, nds: List[Any], ctx: Any) -> None:
         """Training: the same kernels in training mode, recording autograd nodes.
 

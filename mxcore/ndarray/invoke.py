@@ -9,6 +9,7 @@ backend. With an asynchronous engine the same work is pushed to the device's que
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from .. import autograd as _ag
@@ -28,6 +29,15 @@ from ..ops.registry import OPS, OpDef
 
 __all__ = ["invoke", "resolve_kernel", "kernel_namespace", "diagnose"]
 
+
+class _CaptureState(threading.local):
+    """Per-thread capture hook: ``rec`` is None except while an executor records the ops
+    its first backward pass invokes (see ``mxcore/executor/backward.py``)."""
+
+    rec: Any = None
+
+
+CAPTURE = _CaptureState()
 _AG = _ag.STATE
 _ENGINE = _engine._Current
 _namespaces: Dict[Any, KernelNamespace] = {}
@@ -207,7 +217,11 @@ def invoke(op: OpDef, inputs: Sequence[Any], attrs: Optional[dict] = None, out: 
                        _run_kernel(op, kernel, inputs, attrs, kwargs, ctx, n_out)]
         if record:
             _ag.record_op(op, rec_attrs, inputs, outputs)
+        if CAPTURE.rec is not None:
+            CAPTURE.rec.call(op, kernel, kwargs, inputs, outputs, n_out, out)
     else:
+        if CAPTURE.rec is not None:
+            CAPTURE.rec.fail("asynchronous engine")
         outputs = [_wrap(None, ctx) for _ in range(n_out)]
         twins = [_wrap(None, ctx) for _ in range(n_out)] if record else []
 

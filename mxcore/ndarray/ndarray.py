@@ -13,6 +13,7 @@ from ..base import MXNetError, MXNetTypeError, MXNetValueError
 from ..context import Context, _maybe_ctx
 from ..dtypes import normalize_dtype
 from ..ops.registry import OPS
+from .invoke import CAPTURE as _CAPTURE
 from .invoke import bind_array_type, diagnose, invoke, resolve_kernel
 
 __all__ = ["NDArray", "_wrap"]
@@ -88,6 +89,8 @@ class NDArray:
     # -- host transfer ------------------------------------------------------------------------
     def asnumpy(self) -> np.ndarray:
         """A NumPy copy of the data (a sync point)."""
+        if _CAPTURE.rec is not None:
+            _CAPTURE.rec.fail("asnumpy (value-dependent control flow)")
         return self._ctx.backend.to_host(self._sync())
 
     def asscalar(self) -> Any:
@@ -183,6 +186,8 @@ class NDArray:
     # -- writing ---------------------------------------------------------------------------------
     def _assign(self, value: Any, key: tuple = ()) -> None:
         """Write ``value`` (NDArray or scalar) into this array's buffer at ``key``."""
+        if _CAPTURE.rec is not None:
+            _CAPTURE.rec.fail("in-place write")
         backend = self._ctx.backend
         setitem = backend.kernels["setitem"]
         if isinstance(value, NDArray):
@@ -355,6 +360,8 @@ def _binary_method(array_op: str, scalar_op: Optional[str], reverse_scalar_op: O
             out._pending = None
             if _AG.recording and (lhs._ag is not None or rhs._ag is not None):
                 _ag.record_op(op, _EMPTY, (lhs, rhs), [out])
+            if _CAPTURE.rec is not None:
+                _CAPTURE.rec.call(op, kernel, _EMPTY, (lhs, rhs), [out], 1, None)
             return out
         if isinstance(other, NDArray):
             return invoke(op, (other, self) if reflected else (self, other))
