@@ -17,9 +17,12 @@ from .. import engine as _engine
 from .. import symbol as sym
 from ..base import MXNetError, MXNetValueError
 from ..context import Context, current_context
+from ..executor import planner
+from ..executor.backward import BackwardPlan, Capture
+from ..executor.executor import _same_grads
 from ..executor.program import Program, compile_symbol
 from ..ndarray import NDArray
-from ..ndarray.invoke import invoke
+from ..ndarray.invoke import CAPTURE, invoke
 from ..ndarray.ndarray import _wrap
 from .parameter import Parameter
 
@@ -31,6 +34,10 @@ _ENGINE = _engine._Current
 
 #: format tags of :func:`flatten` (an int n >= 0 is one array / a symbol of n > 1 outputs)
 _NONE = "none"
+
+#: record a hybridized training call as one autograd node with a compiled backward where
+#: possible (False: every step on the tape, as before)
+ONE_NODE = True
 
 
 class _State(threading.local):
@@ -203,6 +210,7 @@ class CachedGraph:
                 f"inputs {self.input_names} nor parameters of the block")
         self.params = [s for s in self.sources if isinstance(s, Parameter)]
         self.programs: Dict[tuple, Program] = {}
+        self.compiled: Dict[int, _Compiled] = {}
 
     @property
     def num_outputs(self) -> int:
@@ -239,10 +247,44 @@ class CachedGraph:
         for slot, arr in zip(slots, arrays):
             nds[slot] = arr
         if plain and _AG.recording and _AG.training:
+            outs = self._run_one_node(program, arrays, nds, ctx) if ONE_NODE else None
+            if outs is not None:
+                return outs
             program.run_train(nds, ctx)
         else:
             _run_invoked(program, nds, ctx)
         return [nds[s] for s in program.out_slots]
+
+    def _run_one_node(self, program: Program, arrays: Sequence[NDArray], nds: List[Any],
+                      ctx: Context) -> Optional[List[NDArray]]:
+        """Training forward recorded as one node; None where the per-step path must run."""
+        if not any(a._ag is not None for a in arrays):
+            return None
+        comp = self.compiled.get(id(program))
+        if comp is None or comp.program is not program:
+            comp = self.compiled[id(program)] = _Compiled(program)
+        if comp.state < 0:
+            return None
+        slots = program.arg_slots + program.aux_slots
+        if comp.state == 2:
+            vals: List[Any] = [None] * program.n_slots
+            for slot, arr in zip(slots, arrays):
+                vals[slot] = arr._data
+            program.run_train_compiled(vals, ctx, comp.release)
+            datas = [vals[s] for s in program.out_slots]
+            saved = _Saved(None, vals)
+        else:
+            for slot, arr in zip(slots, arrays):
+                handle = _wrap(arr._data, ctx)
+                handle._ag = _ag.Entry(None, 0, "write", handle)
+                nds[slot] = handle
+            program.run_train(nds, ctx)
+            datas = [nds[s]._data for s in program.out_slots]
+            saved = _Saved(nds, None)
+        outputs = [_wrap(d, ctx) for d in datas]
+        _ag.record_op(_GraphOp(comp, ctx, len(arrays)), {"saved": saved}, list(arrays),
+                      outputs)
+        return outputs
 
 
 def _run_invoked(program: Program, nds: List[Any], ctx: Context) -> None:
@@ -259,3 +301,169 @@ def _run_invoked(program: Program, nds: List[Any], ctx: Context) -> None:
         outs = out if isinstance(out, list) else [out]
         for slot, value in zip(step.outs, outs):
             nds[slot] = value
+
+
+# -- one autograd node per call (compiled backward) -------------------------------------------
+class _Compiled:
+    """Per program: the captured backward and where capture stands.
+
+    ``state``: 0 capture on the next backward, 1 check the replay on the next backward,
+    2 forward without a tape and backward by replay, -1 capture impossible (per-step path).
+    """
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.state = -1 if any(s.op.uses_rng for s in program.steps) else 0
+        self.plan: Optional[BackwardPlan] = None
+        #: per argument/aux variable, whether the captured plan computes its gradient
+        self.needed: Optional[Tuple[bool, ...]] = None
+        self.release: Optional[List[Tuple[int, ...]]] = None
+
+
+class _GraphOp:
+    """The autograd op of one hybridized call: the whole cached graph as one node."""
+
+    __slots__ = ("compiled", "ctx", "n_inputs")
+    name = "_CachedGraph"
+    differentiable = True
+    partial_gradient = False
+
+    def __init__(self, compiled: _Compiled, ctx: Context, n_inputs: int) -> None:
+        self.compiled = compiled
+        self.ctx = ctx
+        self.n_inputs = n_inputs
+
+    def gradient(self, F: Any, inputs: Sequence[Any], outputs: Sequence[Any],
+                 out_grads: Sequence[Any], saved: Any = None) -> List[Any]:
+        comp = self.compiled
+        program = comp.program
+        needed = tuple(_ag._needs_grad(x) for x in inputs)
+        if _AG.recording or _ENGINE.is_async:  # create_graph: a recorded recomputation
+            nds = _recompute(program, inputs, self.ctx)
+            return _sweep(program, nds, list(out_grads), needed, record=True)
+        if saved.vals is not None:
+            if needed == comp.needed and _plain_heads(out_grads, outputs):
+                return _replay(comp, saved.vals, out_grads, self.ctx)
+            nds = _recompute(program, inputs, self.ctx)
+            return _sweep(program, nds, list(out_grads), needed, record=False)
+        nds = saved.nds
+        if comp.state not in (0, 1) or not _plain_heads(out_grads, outputs):
+            return _sweep(program, nds, list(out_grads), needed, record=False)
+        slot_data = [None if v is None else v._data for v in nds]
+        head_data = [g._data for g in out_grads]
+        slots = program.arg_slots + program.aux_slots
+        if comp.state == 0:
+            capture = Capture(slot_data, head_data)
+            CAPTURE.rec = capture
+            try:
+                grads = _sweep(program, nds, list(out_grads), needed, record=False)
+            finally:
+                CAPTURE.rec = None
+            plan = capture.finish([(i, g) for i, g in enumerate(grads) if g is not None])
+            comp.plan, comp.needed = plan, needed
+            comp.state = 1 if plan is not None else -1
+            return grads
+        grads = _sweep(program, nds, list(out_grads), needed, record=False)
+        ok = needed == comp.needed
+        if ok:
+            replayed: List[Tuple[int, Any]] = []
+            try:
+                comp.plan.run(list(slot_data), head_data,
+                              lambda pos, data: replayed.append((pos, data)))
+                ok = _same_grads(replayed, [(i, g) for i, g in enumerate(grads)
+                                            if g is not None])
+            except Exception:  # the replay is only an optimisation
+                ok = False
+        if ok:
+            keep = list(program.out_slots) + list(comp.plan.needed_slots)
+            comp.release = planner.release_lists(
+                [s.ins for s in program.steps], [s.outs for s in program.steps],
+                program.n_slots, keep, set(slots))
+            comp.state = 2
+        else:
+            comp.state = -1
+        return grads
+
+
+class _Saved:
+    """What one recorded call keeps for its gradient: the inner tape or the kept values."""
+
+    __slots__ = ("nds", "vals")
+
+    def __init__(self, nds: Optional[List[Any]], vals: Optional[List[Any]]) -> None:
+        self.nds = nds
+        self.vals = vals
+
+
+def _plain_heads(out_grads: Sequence[Any], outputs: Sequence[Any]) -> bool:
+    return all(type(g) is NDArray and g.shape == o.shape and g.dtype == o.dtype
+               for g, o in zip(out_grads, outputs))
+
+
+def _recompute(program: Program, inputs: Sequence[Any], ctx: Context) -> List[Any]:
+    """The forward again on ``inputs``, recorded per step (auxiliary states on copies, so
+    they are not updated twice)."""
+    nds: List[Any] = [None] * program.n_slots
+    n_args = len(program.arg_slots)
+    for k, (slot, x) in enumerate(zip(program.arg_slots + program.aux_slots, inputs)):
+        if k >= n_args:
+            x = _wrap(x._ctx.backend.kernels["copy"](x._sync()), x._ctx)
+        nds[slot] = x
+    with _ag.train_mode():
+        program.run_train(nds, ctx)
+    return nds
+
+
+def _sweep(program: Program, nds: List[Any], out_grads: List[Any],
+           needed: Sequence[bool], record: bool) -> List[Any]:
+    """Reverse sweep over the steps recorded on ``nds``; one gradient per variable."""
+    from .. import ndarray as F
+
+    slots = program.arg_slots + program.aux_slots
+    want: Dict[int, bool] = {}
+    for slot, need in zip(slots, needed):
+        want[slot] = want.get(slot, False) or need
+    grads: Dict[int, Any] = {}
+
+    def add(slot: int, g: Any) -> None:
+        prev = grads.get(slot)
+        grads[slot] = g if prev is None else prev + g
+
+    for slot, g in zip(program.out_slots, out_grads):
+        if g is not None:
+            add(slot, g)
+    with _ag._Scope(record, True):
+        for step in reversed(program.steps):
+            ograds = [grads.pop(s, None) for s in step.outs]
+            if all(g is None for g in ograds):
+                continue
+            entry = nds[step.outs[0]]._ag
+            if entry is None or entry.node is None:
+                continue
+            node = entry.node
+            outs = node.outputs
+            ograds = [F.zeros_like(o) if g is None else g for g, o in zip(ograds, outs)]
+            if record:
+                outs = _ag._recordable_outputs(node, outs)
+            if getattr(node.op, "partial_gradient", False):
+                need = [want.get(s, True) for s in step.ins]
+                in_grads = node.op.gradient(F, node.inputs, outs, ograds, needed=need,
+                                            **node.attrs)
+            else:
+                in_grads = node.op.gradient(F, node.inputs, outs, ograds, **node.attrs)
+            for s, g in zip(step.ins, in_grads):
+                if g is not None and want.get(s, True):
+                    add(s, g)
+    return [grads.get(slot) if need else None for slot, need in zip(slots, needed)]
+
+
+def _replay(comp: _Compiled, vals: List[Any], out_grads: Sequence[Any],
+            ctx: Context) -> List[Any]:
+    result: List[Any] = [None] * len(comp.needed or ())
+    head_data = [g._sync() for g in out_grads]
+
+    def sink(pos: int, data: Any) -> None:
+        result[pos] = _wrap(data, ctx)
+
+    comp.plan.run(list(vals), head_data, sink)
+    return result
