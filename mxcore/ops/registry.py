@@ -10,6 +10,7 @@ where ``F`` is ``mx.nd`` now and ``mx.sym`` later). ``mx.nd.*`` is generated fro
 from __future__ import annotations
 
 import ast
+import inspect
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -18,6 +19,7 @@ from ..base import MXNetTypeError, MXNetValueError
 from ..dtypes import normalize_dtype
 
 __all__ = ["Param", "OpDef", "register_op", "OPS", "get_op", "REQUIRED", "bind_arguments",
+           "op_signature", "op_docstring",
            "to_int", "to_float", "to_bool", "to_str", "to_shape", "to_axis", "to_dtype",
            "to_int_or_none", "to_float_or_none", "to_shape_or_none", "one_of", "to_any"]
 
@@ -328,3 +330,40 @@ def bind_arguments(op: OpDef, args: tuple, kwargs: Dict[str, Any]) -> tuple:
                 raise MXNetTypeError(f"{op.name}: got multiple values for input {name!r}")
             given[name] = kwargs.pop(name)
     return given, kwargs
+
+
+def op_signature(op: OpDef, trailing: Sequence[str]) -> "inspect.Signature":
+    """The signature of a generated frontend function: inputs, then params (positional or by
+    keyword, as :func:`bind_arguments` accepts), then keyword-only ``trailing`` names."""
+    P = inspect.Parameter
+    params = []
+    if op.variadic:
+        params.append(P(op.inputs[0] if op.inputs else "data", P.VAR_POSITIONAL))
+    else:
+        params.extend(P(n, P.POSITIONAL_OR_KEYWORD, default=None) for n in op.inputs)
+    for pname in op.param_order:
+        default = op.params[pname].default
+        params.append(P(pname, P.KEYWORD_ONLY if op.variadic else P.POSITIONAL_OR_KEYWORD,
+                        default=P.empty if default is REQUIRED else default))
+    if not op.variadic and any(p.default is P.empty for p in params[len(op.inputs):]):
+        # a required parameter after defaulted inputs must be keyword-only
+        params = params[:len(op.inputs)] + [p.replace(kind=P.KEYWORD_ONLY)
+                                            for p in params[len(op.inputs):]]
+    params.extend(P(n, P.KEYWORD_ONLY, default=None) for n in trailing)
+    return inspect.Signature(params)
+
+
+def op_docstring(op: OpDef, inputs_label: str = "Inputs", trailer: str = "") -> str:
+    """The docstring of a generated frontend function, from the op's declaration."""
+    lines = [op.doc or op.name, ""]
+    if op.inputs:
+        lines.append(f"{inputs_label}: " + ", ".join(op.inputs)
+                     + (" (any number)" if op.variadic else ""))
+    if op.params:
+        lines.append("Parameters:")
+        for p in op.params.values():
+            default = "required" if p.default is REQUIRED else f"default {p.default!r}"
+            lines.append(f"    {p.name} ({default}){': ' + p.doc if p.doc else ''}")
+    if trailer:
+        lines.append(trailer)
+    return "\n".join(lines)
