@@ -111,12 +111,7 @@ class Program:
                                                      **step.kw_predict)
                 else:
                     self._run_general(step, vals, step.kw_predict)
-                if step.copy_outs:
-                    copy = step.ctx.backend.kernels["copy"]
-                    for j in step.copy_outs:
-                        vals[step.outs[j]] = copy(vals[step.outs[j]])
-                for s in step.release:
-                    vals[s] = None
+                _finish_step(step, vals, step.release)
         except Exception as exc:
             if step is None:
                 raise
@@ -132,12 +127,7 @@ class Program:
                 self._run_general(step, vals, step.kw_predict)
                 for slot in step.outs:
                     info[slot] = (tuple(vals[slot].shape), vals[slot].dtype)
-                if step.copy_outs:
-                    copy = step.ctx.backend.kernels["copy"]
-                    for j in step.copy_outs:
-                        vals[step.outs[j]] = copy(vals[step.outs[j]])
-                for s in step.release:
-                    vals[s] = None
+                _finish_step(step, vals, step.release)
         except Exception as exc:
             if step is None:
                 raise
@@ -185,12 +175,7 @@ class Program:
                                                      **step.kw_train)
                 else:
                     self._run_general(step, vals, step.kw_train)
-                if step.copy_outs:
-                    copy = step.ctx.backend.kernels["copy"]
-                    for j in step.copy_outs:
-                        vals[step.outs[j]] = copy(vals[step.outs[j]])
-                for s in drop:
-                    vals[s] = None
+                _finish_step(step, vals, drop)
         except Exception as exc:
             if step is None:
                 raise
@@ -395,3 +380,13 @@ def compile_symbol(symbol: Any, ctx: Any, arg_names: Sequence[str],
     return Program(steps, n_slots, [var_slot[n] for n in arg_names],
                    [var_slot[n] for n in aux_names], out_slots, var_names,
                    getattr(ctx, "device_id", 0), slot_ctx)
+
+
+def _finish_step(step: Step, vals: List[Any], release: Sequence[int]) -> None:
+    """After a step ran: copy the outputs that may alias inputs, drop values now dead."""
+    if step.copy_outs:
+        copy = step.ctx.backend.kernels["copy"]
+        for j in step.copy_outs:
+            vals[step.outs[j]] = copy(vals[step.outs[j]])
+    for slot in release:
+        vals[slot] = None

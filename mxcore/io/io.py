@@ -167,7 +167,26 @@ class DataIter:
         raise NotImplementedError(f"{type(self).__name__} does not define provide_label")
 
 
-class ResizeIter(DataIter):
+class _BatchHolder(DataIter):
+    """A DataIter whose ``iter_next`` stores the batch in ``current_batch``; the getters read
+    it."""
+
+    current_batch: Optional[DataBatch] = None
+
+    def getdata(self) -> Optional[List[Any]]:
+        return self.current_batch.data
+
+    def getlabel(self) -> Optional[List[Any]]:
+        return self.current_batch.label
+
+    def getindex(self) -> Any:
+        return self.current_batch.index
+
+    def getpad(self) -> Optional[int]:
+        return self.current_batch.pad
+
+
+class ResizeIter(_BatchHolder):
     """Make ``data_iter`` yield exactly ``size`` batches per epoch: it restarts the wrapped
     iterator when it runs out, and stops early when it has more.
 
@@ -218,14 +237,3 @@ class ResizeIter(DataIter):
         self.cur += 1
         return True
 
-    def getdata(self) -> Optional[List[Any]]:
-        return self.current_batch.data
-
-    def getlabel(self) -> Optional[List[Any]]:
-        return self.current_batch.label
-
-    def getindex(self) -> Any:
-        return self.current_batch.index
-
-    def getpad(self) -> Optional[int]:
-        return self.current_batch.pad

@@ -13,7 +13,7 @@ import threading
 from typing import Any, Dict, List, Optional, Sequence
 
 from ..base import MXNetError, MXNetValueError
-from .io import DataBatch, DataDesc, DataIter
+from .io import DataBatch, DataDesc, DataIter, _BatchHolder
 
 __all__ = ["PrefetchingIter"]
 
@@ -79,7 +79,7 @@ def _renamed(descs: Sequence[Any], names: Optional[Dict[str, str]]) -> List[Data
     return out
 
 
-class PrefetchingIter(DataIter):
+class PrefetchingIter(_BatchHolder):
     """Prefetch batches of ``iters`` (one iterator or a list) in background threads; with
     several, each batch joins their data and labels in order.
 
@@ -180,17 +180,6 @@ class PrefetchingIter(DataIter):
             return self.current_batch
         raise StopIteration
 
-    def getdata(self) -> Optional[List[Any]]:
-        return self.current_batch.data
-
-    def getlabel(self) -> Optional[List[Any]]:
-        return self.current_batch.label
-
-    def getindex(self) -> Any:
-        return self.current_batch.index
-
-    def getpad(self) -> Optional[int]:
-        return self.current_batch.pad
 
     # -- shutdown --------------------------------------------------------------------------------
     def close(self) -> None:
