@@ -176,6 +176,13 @@ class BackwardPlan:
             n *= int(d)
         return n * _itemsize(entry[1])
 
+    def graph(self) -> Tuple[List[Tuple[int, ...]], List[Tuple[int, ...]], List[int], List[int]]:
+        """(ins per step, outs per step, head refs, bytes per ref from ``n_slots`` on): the
+        backward graph in the forward program's slot numbering, for the memory planner."""
+        heads = list(range(self.n_slots, self.n_slots + self.n_heads))
+        sizes = [self.ref_bytes(r) for r in range(self.n_slots, self.n_refs)]
+        return [s.ins for s in self.steps], [s.outs for s in self.steps], heads, sizes
+
     def live_peak_bytes(self, start: int) -> int:
         """Peak bytes of backward results alive during a replay, on top of ``start``.
 

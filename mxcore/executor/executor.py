@@ -400,17 +400,22 @@ class Executor:
         """Planned versus naive bytes for inference and training, and the bound arrays.
 
         Sizes come from the shapes seen by the first forward; before one, an inference
-        forward is run to learn them.
+        forward is run to learn them. Once a backward has been captured (after the second
+        training step) the training plan covers the forward and backward graphs together;
+        before, it is a static estimate (``training_basis`` says which).
         """
         program = self._program
         if not program.checked:  # learn the sizes from a forward pass (outputs untouched)
             _ENGINE.engine.wait_all()
             program.run_predict(self._predict_inputs(), self._ctx)
         grad_slots = {s for s, req in zip(program.arg_slots, self._grad_req) if req != "null"}
-        infer, train = program.plans(grad_slots)
+        backward = self._bwd_plan if self._bwd_state == 2 else None
+        infer, train = program.plans(grad_slots, backward)
         return {
             "inference": infer.as_dict(),
             "training": train.as_dict(),
+            "training_basis": ("forward and backward graphs" if backward is not None else
+                               "static estimate: every activation kept for backward"),
             "training_compiled": self._compiled_training_stats(),
             "arg_bytes": _nbytes(self.arg_arrays),
             "grad_bytes": _nbytes([g for g in self.grad_arrays if g is not None]),

@@ -11,8 +11,12 @@ The planner answers three questions:
 * **inference plan** — a buffer per intermediate value where a buffer freed by an earlier
   value is reused by a later one of no larger size, and an element-wise step may write in
   place over an input whose last use it is (:func:`plan_inference`);
-* **training plan** — the forward activations stay alive for the backward pass, while the
-  gradient buffers of the reverse sweep are planned the same way (:func:`plan_training`).
+* **training plan** — once the backward graph is known (the executor captures it on its
+  first backward), the forward steps and the backward steps are planned as one sequence:
+  an activation lives until its last reader, forward or backward, and gradient buffers reuse
+  the memory of activations that died (:func:`plan_forward_backward`). Before that, a
+  static estimate keeps every forward activation alive for the backward pass and plans only
+  the gradient buffers of the reverse sweep (:func:`plan_training`).
 
 Sizes are in bytes. Everything here is pure bookkeeping on integers: no arrays.
 """
@@ -23,7 +27,8 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-__all__ = ["MemoryPlan", "last_uses", "release_lists", "plan_inference", "plan_training"]
+__all__ = ["MemoryPlan", "last_uses", "release_lists", "plan_inference", "plan_training",
+           "plan_forward_backward"]
 
 #: last-use marker for slots that must outlive the run (graph outputs)
 KEEP = 1 << 60
@@ -185,3 +190,24 @@ def plan_training(ins: Sequence[Sequence[int]], outs: Sequence[Sequence[int]],
     planned = activations + sum(pool.sizes)
     return MemoryPlan(activations + naive_grads, planned, activations + peak,
                       len(pool.sizes), 0, assignment, list(pool.sizes))
+
+
+def plan_forward_backward(fwd_ins: Sequence[Sequence[int]], fwd_outs: Sequence[Sequence[int]],
+                          fwd_inplace: Sequence[bool], bwd_ins: Sequence[Sequence[int]],
+                          bwd_outs: Sequence[Sequence[int]], head_slots: Sequence[int],
+                          slot_bytes: Sequence[int], keep: Sequence[int],
+                          external: Set[int]) -> MemoryPlan:
+    """Plan a training step: the forward steps, then the backward graph's steps.
+
+    Slots are numbered over both passes: the backward steps read forward slots by their
+    number, ``head_slots`` (the head gradients) are born when backward starts. A value dies
+    at its last reader in either pass, so an activation that backward does not read is freed
+    in the forward pass and its memory reused; slots in ``keep`` (graph outputs, and the
+    activations an executor retains so that backward may run again) live to the end.
+    ``naive_bytes`` gives every value of both passes its own buffer, as a graph run without
+    a planner would.
+    """
+    ins = list(fwd_ins) + [()] + list(bwd_ins)
+    outs = list(fwd_outs) + [tuple(head_slots)] + list(bwd_outs)
+    inplace = list(fwd_inplace) + [False] * (1 + len(bwd_ins))
+    return plan_inference(ins, outs, slot_bytes, keep, external, inplace)

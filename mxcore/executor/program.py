@@ -248,15 +248,31 @@ class Program:
             out.append(n * _itemsize(dtype))
         return out
 
-    def plans(self, grad_slots: Set[int]) -> Tuple[planner.MemoryPlan, planner.MemoryPlan]:
-        """(inference plan, training plan) from the sizes seen on the last run."""
+    def plans(self, grad_slots: Set[int], backward: Any = None
+              ) -> Tuple[planner.MemoryPlan, planner.MemoryPlan]:
+        """(inference plan, training plan) from the sizes seen on the last run.
+
+        With ``backward`` (the captured :class:`~.backward.BackwardPlan`) the training plan
+        covers the forward and backward graphs together, as the executor runs them: the
+        activations backward reads live to the end of the step (backward may be repeated),
+        the others die in the forward pass. Without it, it is the static estimate that keeps
+        every activation for backward.
+        """
         ins = [s.ins for s in self.steps]
         outs = [s.outs for s in self.steps]
+        inplace = [s.inplace for s in self.steps]
         sizes = self.slot_bytes()
         infer = planner.plan_inference(ins, outs, sizes, self.out_slots, self.external,
-                                       [s.inplace for s in self.steps])
-        train = planner.plan_training(ins, outs, sizes, self.out_slots, self.external,
-                                      grad_slots)
+                                       inplace)
+        if backward is None:
+            train = planner.plan_training(ins, outs, sizes, self.out_slots, self.external,
+                                          grad_slots)
+        else:
+            bwd_ins, bwd_outs, heads, bwd_sizes = backward.graph()
+            train = planner.plan_forward_backward(ins, outs, inplace, bwd_ins, bwd_outs, heads,
+                                                  sizes + bwd_sizes,
+                                                  list(self.out_slots) + backward.needed_slots,
+                                                  self.external)
         return infer, train
 
 

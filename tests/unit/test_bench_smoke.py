@@ -37,8 +37,7 @@ def test_memory_rows_have_every_key(bench):
         t = row.times
         assert 0 < t["infer_planned"] <= t["infer_naive"]
         assert 0 < t["train_planned"] <= t["train_naive"]
-        assert 0 < t["param_grad_bytes"] < t["train_naive"]
-        assert t["measured_exec"] > 0
+        assert t["measured_exec"] > 0 and t["measured_train"] > 0
 
 
 def test_render_and_targets(bench):
@@ -46,7 +45,7 @@ def test_render_and_targets(bench):
     step.times = {"module": 1e-3, "hybrid": 1e-3, "gluon": 2e-3, "torch": None}
     mem = bench.run.Row("net", unit="bytes")
     mem.times = dict.fromkeys(bench.MEMORY_KEYS, 100)
-    mem.times.update(train_planned=40, param_grad_bytes=10)
+    mem.times.update(train_planned=40)
     results = bench.targets([step, mem])
     assert [(round(v, 2), met) for _, v, met in results] == [(2.0, True), (0.4, True)]
     text = bench.render([step, mem])

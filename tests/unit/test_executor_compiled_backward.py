@@ -216,9 +216,33 @@ def test_compiled_training_frees_activations():
     assert compiled < 0.75 * tape
     stats = a.memory_stats()
     planned = stats["training_compiled"]
-    assert planned["peak_live_bytes"] < stats["training"]["peak_live_bytes"]
     assert abs(planned["peak_live_bytes"] - compiled) < 0.2 * compiled
+    # the training plan covers the captured backward graph and models the same run
+    assert stats["training_basis"] == "forward and backward graphs"
+    train = stats["training"]
+    assert abs(train["peak_live_bytes"] - planned["peak_live_bytes"]) < 0.05 * compiled
+    assert train["peak_live_bytes"] <= train["planned_bytes"] <= 0.5 * train["naive_bytes"]
     assert _tape_only(_bind(y, shapes)).memory_stats()["training_compiled"] is None
+
+
+def test_training_plan_before_and_after_the_backward_graph_is_known():
+    x = mx.sym.Variable("data")
+    y = x
+    for i in range(4):
+        y = mx.sym.Activation(mx.sym.FullyConnected(y, num_hidden=32, name=f"fc{i}"),
+                              act_type="tanh")
+    y = mx.sym.SoftmaxOutput(mx.sym.FullyConnected(y, num_hidden=4, name="out"), name="sm")
+    exe = _bind(y, {"data": (16, 32), "sm_label": (16,)}, scale=0.05)
+    before = exe.memory_stats()
+    assert before["training_basis"].startswith("static estimate")
+    for _ in _steps(exe, 2):
+        pass
+    after = exe.memory_stats()
+    assert after["training_basis"] == "forward and backward graphs"
+    # the backward graph adds its temporaries to naive, and the plan frees the activations
+    # backward does not read: far below the static estimate that keeps them all
+    assert after["training"]["naive_bytes"] > before["training"]["naive_bytes"]
+    assert after["training"]["planned_bytes"] < 0.6 * before["training"]["planned_bytes"]
 
 
 def test_asynchronous_engine_uses_the_tape():
