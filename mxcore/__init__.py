@@ -20,6 +20,7 @@ from . import (  # noqa: E402
     gluon,
     initializer,
     io,
+    kvstore,
     lr_scheduler,
     metric,
     model,
@@ -32,6 +33,7 @@ from . import (  # noqa: E402
     test_utils,
 )
 from . import initializer as init  # noqa: E402
+from . import kvstore as kv  # noqa: E402
 from . import module as mod  # noqa: E402
 from . import ndarray as nd  # noqa: E402
 from . import symbol as sym  # noqa: E402
@@ -43,4 +45,4 @@ __all__ = ["MXNetError", "Context", "cpu", "gpu", "cpu_pinned", "current_context
            "nd", "ndarray", "autograd", "backend", "context", "engine", "random", "test_utils",
            "base", "ops", "gluon", "init", "initializer", "optimizer", "metric", "lr_scheduler",
            "sym", "symbol", "executor", "mod", "module", "io", "model", "callback",
-           "attribute"]
+           "attribute", "kv", "kvstore"]
