@@ -81,6 +81,13 @@ class Backend:
         """The device id an array lives on."""
         return 0
 
+    def from_dlpack(self, obj: Any, device_id: int) -> Any:
+        """A backend array sharing the memory of a DLPack producer on ``device_id`` (an
+        object with ``__dlpack__``/``__dlpack_device__``). Optional: without it,
+        ``mx.nd.from_dlpack`` says this backend does not import DLPack arrays. Export needs
+        no method: arrays that implement ``__dlpack__`` are shared as they are."""
+        raise NotImplementedError
+
     # -- random ---------------------------------------------------------------------------
     def seed(self, seed: int, device_id: int) -> None:
         """Reset the random state of one device."""

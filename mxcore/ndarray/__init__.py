@@ -27,6 +27,7 @@ def waitall() -> None:
 
 
 from . import random, sparse  # noqa: E402
+from .dlpack import from_dlpack, to_dlpack_for_read, to_dlpack_for_write  # noqa: E402
 from .fluent import attach_fluent_methods as _attach_fluent  # noqa: E402
 from .serialization import load, load_frombuffer, save  # noqa: E402
 from .sparse import BaseSparseNDArray, CSRNDArray, RowSparseNDArray, cast_storage  # noqa: E402
@@ -36,5 +37,6 @@ _attach_fluent(_generated)
 
 __all__ = ["NDArray", "array", "empty", "zeros", "ones", "full", "arange", "linspace", "eye",
            "waitall", "sparse", "random", "op", "save", "load", "load_frombuffer",
-           "cast_storage", "BaseSparseNDArray", "CSRNDArray", "RowSparseNDArray"]
+           "cast_storage", "BaseSparseNDArray", "CSRNDArray", "RowSparseNDArray",
+           "from_dlpack", "to_dlpack_for_read", "to_dlpack_for_write"]
 __all__ += [n for n in _generated if not n.startswith("_") and n not in __all__]

@@ -107,6 +107,29 @@ class NDArray:
         if self._pending is not None:
             _ENGINE.engine.wait_for(self)
 
+    # -- DLPack (mxcore.ndarray.dlpack) -------------------------------------------------------
+    def __dlpack__(self, stream: Any = None, **kwargs: Any) -> Any:
+        from .dlpack import dlpack_capsule
+
+        return dlpack_capsule(self, stream, **kwargs)
+
+    def __dlpack_device__(self) -> Tuple[int, int]:
+        from .dlpack import dlpack_device
+
+        return dlpack_device(self)
+
+    def to_dlpack_for_read(self) -> Any:
+        """A DLPack capsule viewing this array once its pending writes are done."""
+        from .dlpack import to_dlpack_for_read
+
+        return to_dlpack_for_read(self)
+
+    def to_dlpack_for_write(self) -> Any:
+        """A DLPack capsule viewing this array once all pending work on it is done."""
+        from .dlpack import to_dlpack_for_write
+
+        return to_dlpack_for_write(self)
+
     def __repr__(self) -> str:
         shape_info = "x".join(str(d) for d in self.shape)
         return f"\n{self.asnumpy()!s}\n<{type(self).__name__} {shape_info} @{self._ctx}>"

@@ -41,3 +41,27 @@ def test_available_backend_round_trips_data():
     x = mx.nd.array([1, 2, 3], ctx=mx.gpu(0))
     assert (x + 1).asnumpy().tolist() == [2.0, 3.0, 4.0]
     assert x.copyto(mx.cpu()).context == mx.cpu()
+
+
+def test_dlpack_shares_gpu_memory_with_cupy_and_torch():
+    row = _row()
+    if not row["available"]:
+        pytest.skip(f"no GPU: {row['reason']}")
+    import cupy
+
+    x = mx.nd.array([1, 2, 3], ctx=mx.gpu(0))
+    view = cupy.from_dlpack(x)
+    view[0] = 10
+    assert x.asnumpy().tolist() == [10.0, 2.0, 3.0]
+    source = cupy.zeros(3, dtype=cupy.float32)
+    y = mx.nd.from_dlpack(source)
+    assert y.context == mx.gpu(0)
+    y[:] = 4
+    assert source.tolist() == [4.0, 4.0, 4.0]
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        t = torch.ones(2, device="cuda")
+        z = mx.nd.from_dlpack(t)
+        z[:] = 3
+        assert t.tolist() == [3.0, 3.0]
+        assert torch.from_dlpack(z).device.type == "cuda"

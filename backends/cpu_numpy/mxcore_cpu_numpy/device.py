@@ -43,6 +43,9 @@ class CpuNumpyBackend(Backend):
     def copy(self, array: np.ndarray, device_id: int) -> np.ndarray:
         return np.array(array, copy=True)
 
+    def from_dlpack(self, obj: Any, device_id: int) -> np.ndarray:
+        return np.from_dlpack(obj)
+
     def memory_stats(self, device_id: int) -> dict:
         try:
             pages = os.sysconf("SC_PHYS_PAGES")

@@ -99,6 +99,10 @@ class CudaCupyBackend(Backend):
     def device_of(self, array: Any) -> int:
         return array.device.id
 
+    def from_dlpack(self, obj: Any, device_id: int) -> Any:
+        with self._device(device_id):
+            return self._cupy.from_dlpack(obj)
+
     def synchronize(self, device_id: int) -> None:
         self._device(device_id).synchronize()
 
