@@ -6,7 +6,14 @@ kvstore does: with ``update_on_kvstore`` (the default there, or env
 ``MXNET_UPDATE_ON_KVSTORE=0`` to turn it off) the optimizer runs once on a store copy and the
 result is copied to every context; otherwise every context's gradient is replaced by the sum
 and each context applies the same update to its copy. With ``kvstore=None`` each context
-updates from its own gradient. Distributed kvstores come later.
+updates from its own gradient.
+
+Distributed kvstores (``'dist_sync'``, ``'dist_sync_device'``, ``'dist_async'``, or a store from
+``mx.kv.create``) and gradient compression go through a real :mod:`mxcore.kvstore` store:
+parameters start from rank 0's values, gradients are summed over contexts and workers, and
+with ``update_on_kvstore`` (the default; required for ``dist_async``) the store applies the
+optimizer. ``step(batch_size)`` divides by ``batch_size`` only, as in MXNet: pass the global
+batch (per-worker batch x ``num_workers``) to match one process training on the whole batch.
 
 Example::
 
@@ -28,6 +35,7 @@ import os
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 from .. import autograd
+from .. import kvstore as kvs
 from .. import optimizer as opt
 from ..base import MXNetError, MXNetTypeError, MXNetValueError
 from ..ndarray import NDArray
@@ -43,16 +51,15 @@ class StaleGradientError(MXNetError, UserWarning):
 
 
 def _kvstore_type(kvstore: Any) -> Optional[str]:
-    """'local'/'device' or None; anything else is refused with a clear error."""
+    """The kvstore type name (or None); unknown names are refused with a clear error."""
     if kvstore is None:
         return None
     kind = kvstore if isinstance(kvstore, str) else getattr(kvstore, "type", None)
-    if kind in _LOCAL_KVSTORES:
+    if kind in _LOCAL_KVSTORES or kind in kvs.KVSTORE_TYPES:
         return kind
     raise MXNetValueError(
-        f"Trainer: kvstore {kvstore!r} is not supported yet; only 'local', 'device' or None "
-        "work in one process for now (distributed kvstores such as dist_sync/dist_async, "
-        "and nccl, come later)")
+        f"Trainer: unknown kvstore {kvstore!r}; expected None, a KVStore or one of "
+        f"{', '.join(kvs.KVSTORE_TYPES)}")
 
 
 def _is_fresh(arr: NDArray) -> bool:
@@ -105,6 +112,7 @@ class Trainer:
         self._update_on_kvstore: Optional[bool] = None
         self._distributed = False
         self._store: Dict[int, NDArray] = {}
+        self._kv: Optional[kvs.KVStoreBase] = None
         self._params_to_init: List[Parameter] = []
         self._reset_kvstore()
 
@@ -139,12 +147,46 @@ class Trainer:
         self._kvstore = None
         self._update_on_kvstore = None
         self._store = {}
+        self._kv = None
         self._params_to_init = list(self._params)
+
+    def _wants_store(self, kind: Optional[str]) -> bool:
+        """Whether a real kvstore object does the reduction (distributed or compressed)."""
+        if kind is None:
+            return False
+        compressed = bool(self._compression_params) and \
+            self._compression_params.get("type") != "none"
+        return kvs.is_distributed(kind) or kind == "nccl" or \
+            (compressed and len(self._contexts) > 1)
+
+    def _init_store(self, kind: str) -> None:
+        """Set up a :mod:`mxcore.kvstore` store (MXNet's Trainer._init_kvstore)."""
+        config = self._kvstore_params
+        given = config["kvstore"]
+        store = given if isinstance(given, kvs.KVStoreBase) else kvs.create(kind)
+        update_on_kvstore = config["update_on_kvstore"]
+        if kind == "dist_async":
+            if update_on_kvstore is False:
+                raise MXNetValueError("Please set update_on_kvstore to True when training "
+                                      "in async mode.")
+            update_on_kvstore = True
+        if update_on_kvstore is None:
+            update_on_kvstore = os.environ.get("MXNET_UPDATE_ON_KVSTORE", "1") != "0"
+        if self._compression_params and self._compression_params.get("type") != "none":
+            store.set_gradient_compression(self._compression_params)
+        self._distributed = kvs.is_distributed(kind)
+        self._update_on_kvstore = bool(update_on_kvstore)
+        if self._update_on_kvstore:
+            store.set_optimizer(self._optimizer)
+        self._kv = store
+        self._kvstore = kind
 
     def _init_kvstore(self) -> None:
         config = self._kvstore_params
         kind = _kvstore_type(config["kvstore"])
-        if kind is not None and len(self._contexts) > 1:
+        if self._wants_store(kind):
+            self._init_store(kind)
+        elif kind is not None and len(self._contexts) > 1:
             if self._compression_params and self._compression_params.get("type") != "none":
                 raise MXNetValueError("Trainer: gradient compression is not supported yet "
                                       "(it comes with the kvstore)")
@@ -171,6 +213,10 @@ class Trainer:
                     continue
                 arrays = param.list_data()
                 idx = self._param2idx[id(param)]
+                if self._kv is not None:  # rank 0's values everywhere
+                    self._kv.init(idx, arrays[0])
+                    self._kv.pull(idx, arrays)
+                    continue
                 if self._update_on_kvstore:
                     self._store[idx] = arrays[0].copy()
                 for arr in arrays[1:]:
@@ -228,6 +274,9 @@ class Trainer:
         from ..ndarray.serialization import MXNetFileError, _atomic_write
 
         self._prepare()
+        if self._kv is not None and self._update_on_kvstore:
+            self._kv.save_optimizer_states(fname, dump_optimizer=True)
+            return
         blob = self._updaters[0].get_states(dump_optimizer=True) if self._updaters else \
             opt.get_updater(self._optimizer).get_states(dump_optimizer=True)
         path = os.fspath(fname)
@@ -242,6 +291,12 @@ class Trainer:
         from ..ndarray.serialization import MXNetFileError
 
         self._prepare()
+        if self._kv is not None and self._update_on_kvstore:
+            self._kv.load_optimizer_states(fname)
+            if isinstance(self._kv._updater, opt.Updater):  # the store updates here
+                self._optimizer = self._kv._updater.optimizer
+            self._optimizer.param_dict = {i: param for i, param in enumerate(self._params)}
+            return
         path = os.fspath(fname)
         try:
             with open(path, "rb") as f:
@@ -280,6 +335,14 @@ class Trainer:
 
     def _allreduce_grads(self) -> None:
         if not self._kvstore:
+            return
+        if self._kv is not None:
+            with autograd.pause():
+                for i, param in self._trainable():
+                    if self._update_on_kvstore:
+                        self._kv.pushpull(i, param.list_grad(), out=param.list_data())
+                    else:
+                        self._kv.pushpull(i, param.list_grad())
             return
         with autograd.pause():
             for i, param in self._trainable():

@@ -63,6 +63,24 @@ def _init_data(data: Any, allow_empty: bool, default_name: str) -> List[Tuple[st
     return sorted(out, key=lambda item: item[0])
 
 
+def _take_part(data: list, label: list, num_data: int, num_parts: Any, part_index: Any
+               ) -> Tuple[list, list]:
+    """Part ``part_index`` of ``num_parts`` equal contiguous parts of every source."""
+    for name, value in (("num_parts", num_parts), ("part_index", part_index)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise MXNetTypeError(f"NDArrayIter: {name} must be an int, got {value!r}")
+    if num_parts < 1 or not 0 <= part_index < num_parts:
+        raise MXNetValueError(f"NDArrayIter: need num_parts >= 1 and 0 <= part_index < "
+                              f"num_parts, got num_parts={num_parts}, part_index={part_index}")
+    size = num_data // num_parts
+    if size == 0:
+        raise MXNetValueError(f"NDArrayIter: {num_data} samples cannot be split into "
+                              f"{num_parts} non-empty parts")
+    start = size * int(part_index)
+    return ([(n, a[start:start + size]) for n, a in data],
+            [(n, a[start:start + size]) for n, a in label])
+
+
 def _permutation(n: int) -> np.ndarray:
     from ..gluon.data.sampler import _numpy_rng
 
@@ -77,6 +95,10 @@ class NDArrayIter(DataIter):
     ``last_batch_handle``: ``'pad'`` fills the last batch with samples from the start (its
     ``pad`` says how many), ``'discard'`` drops it, ``'roll_over'`` carries its samples into
     the first batch of the next epoch.
+    ``num_parts`` / ``part_index``: iterate only over part ``part_index`` of ``num_parts``
+    equal contiguous parts of the samples (distributed training: ``num_parts=kv.num_workers,
+    part_index=kv.rank``); the ``len % num_parts`` samples left over are dropped so every part
+    has the same number of batches.
 
     Example::
 
@@ -90,7 +112,8 @@ class NDArrayIter(DataIter):
 
     def __init__(self, data: Any, label: Any = None, batch_size: int = 1,
                  shuffle: bool = False, last_batch_handle: str = "pad",
-                 data_name: str = "data", label_name: str = "softmax_label") -> None:
+                 data_name: str = "data", label_name: str = "softmax_label",
+                 num_parts: int = 1, part_index: int = 0) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
                 or batch_size < 1:
             raise MXNetValueError(f"NDArrayIter: batch_size must be an int >= 1, got "
@@ -106,6 +129,10 @@ class NDArrayIter(DataIter):
             raise MXNetValueError(f"NDArrayIter: every array needs the same number of samples "
                                   f"(axis 0), got {sizes}")
         self.num_data = self.data[0][1].shape[0]
+        if (num_parts, part_index) != (1, 0):
+            self.data, self.label = _take_part(self.data, self.label, self.num_data,
+                                               num_parts, part_index)
+            self.num_data = self.data[0][1].shape[0]
         self.shuffle = bool(shuffle)
         self.last_batch_handle = last_batch_handle
         self.idx = np.arange(self.num_data)

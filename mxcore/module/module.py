@@ -21,6 +21,7 @@ Example::
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -34,7 +35,13 @@ from ..ndarray.ndarray import NDArray
 from .base_module import DEFAULT_INITIALIZER, BaseModule, ParamDicts
 from .executor_group import DataParallelExecutorGroup
 from .param_roles import label_variables, role_init_attrs
-from .updates import create_kvstore, update_params
+from .updates import (
+    create_kvstore,
+    dist_kvstore,
+    reduce_grads_on_kvstore,
+    update_params,
+    update_params_on_kvstore,
+)
 
 __all__ = ["Module"]
 
@@ -142,6 +149,8 @@ class Module(BaseModule):
         self._kvstore: Optional[str] = None
         self._update_on_kvstore: Optional[bool] = None
         self._updater: Any = None
+        #: the distributed store (dist_sync/dist_async), or None in one process
+        self._kv: Any = None
         self._preload_opt_states: Optional[str] = None
         self._grad_req: Any = None
         self._exec_group: Optional[DataParallelExecutorGroup] = None
@@ -353,6 +362,9 @@ class Module(BaseModule):
 
         ``kvstore`` 'local'/'device' (or a kvstore object of that type) sums the gradients of
         all contexts and applies one update; None updates each context from its own gradient.
+        A distributed kvstore ('dist_sync', 'dist_async' or such a store) starts every worker
+        from rank 0's parameters and sums gradients across workers; for synchronous types
+        ``rescale_grad`` defaults to 1/(batch_size * num_workers), as MXNet.
         """
         self._check_ready("init_optimizer")
         if self.optimizer_initialized and not force_init:
@@ -360,8 +372,14 @@ class Module(BaseModule):
             return
         if self._params_dirty:
             self._sync_params_from_devices()
-        kind = create_kvstore(kvstore, len(self._context))
-        update_on_kvstore = kind is not None
+        store = dist_kvstore(kvstore)
+        if store is not None:
+            kind = store.type
+            update_on_kvstore = os.environ.get("MXNET_UPDATE_ON_KVSTORE", "1") != "0" \
+                or kind == "dist_async"
+        else:
+            kind = create_kvstore(kvstore, len(self._context))
+            update_on_kvstore = kind is not None
         num_device = len(self._context)
         param_names = self._exec_group.param_names
         if update_on_kvstore:
@@ -369,7 +387,10 @@ class Module(BaseModule):
         else:
             idx2name = {i * num_device + k: n for k in range(num_device)
                         for i, n in enumerate(param_names)}
-        rescale_grad = 1.0 / self._exec_group.batch_size
+        batch_size = self._exec_group.batch_size
+        if store is not None and "_sync" in kind:
+            batch_size *= store.num_workers
+        rescale_grad = 1.0 / batch_size
         if isinstance(optimizer, str):
             params = dict(optimizer_params)
             params.setdefault("rescale_grad", rescale_grad)
@@ -390,10 +411,23 @@ class Module(BaseModule):
         self._kvstore = kind
         self._update_on_kvstore = update_on_kvstore
         self._updater = opt.get_updater(optimizer)
+        self._kv = store
+        if store is not None:
+            self._init_dist_kvstore(store, update_on_kvstore)
         self.optimizer_initialized = True
         if self._preload_opt_states is not None:
             self.load_optimizer_states(self._preload_opt_states)
             self._preload_opt_states = None
+
+    def _init_dist_kvstore(self, store: Any, update_on_kvstore: bool) -> None:
+        """Rank 0's parameters to every worker and device; the optimizer to the store."""
+        if update_on_kvstore:
+            store.set_optimizer(self._optimizer)
+        group = self._exec_group
+        for i, block in enumerate(group.param_arrays):
+            store.init(i, block[0])
+            store.pull(i, list(block))
+        self._params_dirty = True
 
     def borrow_optimizer(self, shared_module: "Module") -> None:
         """Use ``shared_module``'s optimizer and updater."""
@@ -403,17 +437,24 @@ class Module(BaseModule):
         self._kvstore = shared_module._kvstore
         self._update_on_kvstore = shared_module._update_on_kvstore
         self._updater = shared_module._updater
+        self._kv = shared_module._kv
         self.optimizer_initialized = True
 
     def save_optimizer_states(self, fname: str) -> None:
         """Write the optimizer states (the updater's ``get_states``) to ``fname``."""
         self._check_ready("save_optimizer_states", optimizer=True)
+        if self._kv is not None and self._update_on_kvstore:
+            self._kv.save_optimizer_states(fname)
+            return
         with open(fname, "wb") as fout:
             fout.write(self._updater.get_states())
 
     def load_optimizer_states(self, fname: str) -> None:
         """Restore what :meth:`save_optimizer_states` wrote."""
         self._check_ready("load_optimizer_states", optimizer=True)
+        if self._kv is not None and self._update_on_kvstore:
+            self._kv.load_optimizer_states(fname)
+            return
         with open(fname, "rb") as fin:
             self._updater.set_states(fin.read())
 
@@ -452,6 +493,14 @@ class Module(BaseModule):
         self._check_ready("update", optimizer=True)
         self._params_dirty = True
         group = self._exec_group
+        if self._kv is not None:
+            if self._update_on_kvstore:
+                update_params_on_kvstore(group.param_arrays, group.grad_arrays, self._kv)
+                return
+            reduce_grads_on_kvstore(group.grad_arrays, self._kv)
+            update_params(group.param_arrays, group.grad_arrays, self._updater,
+                          sum_devices=False)
+            return
         update_params(group.param_arrays, group.grad_arrays, self._updater,
                       sum_devices=self._update_on_kvstore)
 

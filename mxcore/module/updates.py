@@ -13,7 +13,7 @@ from typing import Any, List, Optional, Sequence
 from ..base import MXNetTypeError, MXNetValueError
 from ..ndarray.ndarray import NDArray
 
-__all__ = ["create_kvstore", "update_params"]
+__all__ = ["create_kvstore", "dist_kvstore", "update_params", "update_params_on_kvstore"]
 
 #: the in-process kvstore types (they all reduce on this machine)
 KVSTORE_KINDS = ("local", "device", "nccl", "local_update_cpu", "local_allreduce_cpu",
@@ -29,13 +29,47 @@ def create_kvstore(kvstore: Any, num_device: int) -> Optional[str]:
     if not isinstance(kind, str):
         raise MXNetTypeError(f"init_optimizer: kvstore must be a name, a KVStore or None, got "
                              f"{type(kvstore).__name__}")
-    if kind.startswith("dist") or kind == "horovod" or kind == "byteps":
-        raise MXNetValueError(f"init_optimizer: kvstore {kind!r} is not supported yet; only "
-                              f"in-process kvstores ({', '.join(KVSTORE_KINDS)}) or None")
+    if kind == "horovod" or kind == "byteps":
+        raise MXNetValueError(f"init_optimizer: kvstore {kind!r} is not supported; use "
+                              f"'dist_sync'/'dist_async' (MPI), in-process kvstores "
+                              f"({', '.join(KVSTORE_KINDS)}) or None")
     if kind not in KVSTORE_KINDS:
         raise MXNetValueError(f"init_optimizer: unknown kvstore type {kind!r}; expected one of "
                               f"{', '.join(KVSTORE_KINDS)} or None")
     return kind if num_device > 1 else None
+
+
+def dist_kvstore(kvstore: Any) -> Any:
+    """A distributed :mod:`mxcore.kvstore` store for ``kvstore`` (a dist_* name or store),
+    or None for in-process kvstores."""
+    from .. import kvstore as kvs
+
+    if isinstance(kvstore, kvs.KVStoreBase):
+        return kvstore if kvs.is_distributed(kvstore.type) else None
+    if isinstance(kvstore, str) and kvs.is_distributed(kvstore):
+        return kvs.create(kvstore)
+    return None
+
+
+def update_params_on_kvstore(param_arrays: Sequence[List[NDArray]],
+                             grad_arrays: Optional[Sequence[List[Optional[NDArray]]]],
+                             kvstore: Any) -> None:
+    """Push every gradient (all devices) to ``kvstore``, which sums across workers and
+    updates, then pull the new weights to every device (MXNet's update_on_kvstore)."""
+    if grad_arrays is None:
+        raise MXNetValueError("update: the module was bound with for_training=False")
+    for i, (w_block, g_block) in enumerate(zip(param_arrays, grad_arrays)):
+        if g_block[0] is None:
+            continue
+        kvstore.pushpull(i, list(g_block), out=list(w_block))
+
+
+def reduce_grads_on_kvstore(grad_arrays: Sequence[List[Optional[NDArray]]],
+                            kvstore: Any) -> None:
+    """Replace every device's gradient by the sum over devices and workers."""
+    for i, g_block in enumerate(grad_arrays):
+        if g_block[0] is not None:
+            kvstore.pushpull(i, list(g_block))
 
 
 def update_params(param_arrays: Sequence[List[NDArray]],

@@ -15,7 +15,7 @@ import numpy as np
 from ...base import MXNetValueError
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "BatchSampler", "IntervalSampler",
-           "FilterSampler"]
+           "FilterSampler", "SplitSampler"]
 
 _LAST_BATCH = ("keep", "discard", "rollover")
 
@@ -95,6 +95,43 @@ class RandomSampler(Sampler):
 
     def __len__(self) -> int:
         return self._length
+
+
+class SplitSampler(Sampler):
+    """The indices of part ``part_index`` of ``num_parts`` equal contiguous parts of
+    ``0 .. length - 1`` (shuffled within the part at every pass with ``shuffle``), for
+    distributed training: ``SplitSampler(len(dataset), kv.num_workers, kv.rank)``. The
+    ``length % num_parts`` indices left over are never visited, so every worker runs the
+    same number of batches.
+
+    Example::
+
+        >>> from mxcore.gluon.data import SplitSampler
+        >>> list(SplitSampler(7, num_parts=2, part_index=1, shuffle=False))
+        [3, 4, 5]
+    """
+
+    def __init__(self, length: int, num_parts: int = 1, part_index: int = 0,
+                 shuffle: bool = True) -> None:
+        length = _check_length(length, "SplitSampler")
+        for name, value in (("num_parts", num_parts), ("part_index", part_index)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise MXNetValueError(f"SplitSampler: {name} must be an int, got {value!r}")
+        if num_parts < 1 or not 0 <= part_index < num_parts:
+            raise MXNetValueError(f"SplitSampler: need num_parts >= 1 and 0 <= part_index < "
+                                  f"num_parts, got {num_parts} and {part_index}")
+        self._part_len = length // int(num_parts)
+        self._start = self._part_len * int(part_index)
+        self._shuffle = bool(shuffle)
+
+    def __iter__(self) -> Iterator[int]:
+        indices = np.arange(self._start, self._start + self._part_len)
+        if self._shuffle:
+            indices = _numpy_rng().permutation(indices)
+        return iter(indices.tolist())
+
+    def __len__(self) -> int:
+        return self._part_len
 
 
 class IntervalSampler(Sampler):
