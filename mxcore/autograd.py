@@ -325,6 +325,9 @@ def _store_grad(var: Any, g: Any, req: str) -> None:
     target = var._grad
     g.wait_to_read()
     data, tdata = g._data, target._data
+    if data is None or tdata is None:  # a sparse gradient or gradient buffer
+        _store_sparse_grad(target, g, req)
+        return
     if (req == "write" and target._pending is None and g._ctx is target._ctx
             and data.shape == tdata.shape and data.dtype == tdata.dtype):
         tdata[...] = data  # the common case, synchronously
@@ -337,6 +340,19 @@ def _store_grad(var: Any, g: Any, req: str) -> None:
         target._assign(target + g)
     else:
         target._assign(g)
+
+
+def _store_sparse_grad(target: Any, g: Any, req: str) -> None:
+    """Store ``g`` into ``target`` when either is sparse; a row_sparse buffer keeps only the
+    rows the gradient holds (``add`` unites the rows)."""
+    if g.shape != target.shape:
+        raise MXNetValueError(f"backward: gradient of shape {g.shape} does not fit the "
+                              f"gradient buffer of shape {target.shape}")
+    if g.dtype != target.dtype:
+        g = g.astype(target.dtype)
+    if req == "add":
+        g = target + g
+    target._assign(g)
 
 
 def grad(heads: Any, variables: Any, head_grads: Any = None, retain_graph: Optional[bool] = None,

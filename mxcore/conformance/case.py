@@ -28,7 +28,9 @@ class Input:
     ``dtype``: fixed dtype (e.g. "int64" for indices) instead of the case dtype;
     ``values``: explicit values (a nested list or NumPy array), overriding the range;
     ``noncontiguous``: pass a strided view instead of a contiguous array;
-    ``grad``: include this input in the gradient check.
+    ``grad``: include this input in the gradient check;
+    ``stype``: pass it as a ``"row_sparse"`` or ``"csr"`` array (drawn values then have about
+    half their rows, or entries, set to zero); sparse inputs take no part in gradient checks.
     """
 
     shape: Tuple[int, ...]
@@ -38,6 +40,7 @@ class Input:
     values: Any = None
     noncontiguous: bool = False
     grad: bool = True
+    stype: Optional[str] = None
 
 
 @dataclass
@@ -50,6 +53,7 @@ class Case:
     the finite-difference check (non-differentiable points, integer outputs).
     ``random=True`` marks ops whose outputs are random: the runner then checks shape, dtype,
     and the statistics the case's ``reference`` checks (it receives the output instead).
+    ``out_stype``: the storage type the first output must have (sparse kernels).
     """
 
     op: str
@@ -64,6 +68,7 @@ class Case:
     call: Optional[Callable[..., Any]] = None
     random: bool = False
     train: bool = False
+    out_stype: Optional[str] = None
 
 
 @dataclass

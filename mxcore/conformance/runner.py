@@ -109,6 +109,16 @@ class Result:
 
 
 # -- backend -----------------------------------------------------------------------------------
+def _sparsify(spec: Input, host: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """For a sparse input: about half the rows (row_sparse) or entries (csr) set to zero."""
+    if spec.stype not in ("row_sparse", "csr") or host.ndim == 0:
+        return host
+    shape = host.shape[:1] if spec.stype == "row_sparse" else host.shape
+    zero = rng.random(shape) < 0.5
+    host[zero] = 0
+    return host
+
+
 def find_backend(name: str) -> Any:
     """The backend called ``name``, or the one selected for device type ``name``.
 
@@ -225,10 +235,13 @@ class Runner:
             high = min(int(math.ceil(spec.high)), int(info.max) + 1)
             if high <= low:
                 high = low + 1
-            return rng.integers(low, high, size=shape).astype(dt)
-        return rng.uniform(spec.low, spec.high, size=shape).astype(dt)
+            return _sparsify(spec, rng.integers(low, high, size=shape).astype(dt), rng)
+        return _sparsify(spec, rng.uniform(spec.low, spec.high, size=shape).astype(dt), rng)
 
-    def _to_nd(self, host: np.ndarray, noncontiguous: bool) -> Any:
+    def _to_nd(self, host: np.ndarray, noncontiguous: bool, stype: Optional[str] = None
+               ) -> Any:
+        if stype not in (None, "default"):
+            return nd.array(host, ctx=self.ctx, dtype=host.dtype).tostype(stype)
         if not noncontiguous or host.ndim == 0:
             return nd.array(host, ctx=self.ctx, dtype=host.dtype)
         if "slice" not in self.backend.kernels:
@@ -284,10 +297,12 @@ class Runner:
         rng = np.random.default_rng(item.seed)
         hosts = [self._draw(s, dtype, rng) for s in case.inputs]
         attrs = self._attrs(case, dtype)
-        arrays = [self._to_nd(h, s.noncontiguous) for h, s in zip(hosts, case.inputs)]
+        arrays = [self._to_nd(h, s.noncontiguous, s.stype) for h, s in zip(hosts, case.inputs)]
         self._seed_device(item.seed)
         with self.ctx, self._mode(case):
             outs = self._invoke(case, arrays, attrs)
+        if case.out_stype is not None and outs[0].stype != case.out_stype:
+            return FAIL, f"output storage type {outs[0].stype}, expected {case.out_stype}"
         actual = [o.asnumpy() for o in outs]
         if case.random:
             return self._check_random(case, dtype, attrs, actual)
@@ -365,9 +380,9 @@ class Runner:
         rng = np.random.default_rng(item.seed)
         hosts = [self._draw(s, gdt, rng) for s in case.inputs]
         nodes = [i for i, (s, h) in enumerate(zip(case.inputs, hosts))
-                 if s.grad and h.dtype.kind == "f"]
+                 if s.grad and h.dtype.kind == "f" and s.stype in (None, "default")]
         attrs = self._attrs(case, gdt)
-        arrays = [self._to_nd(h, s.noncontiguous) for h, s in zip(hosts, case.inputs)]
+        arrays = [self._to_nd(h, s.noncontiguous, s.stype) for h, s in zip(hosts, case.inputs)]
         for i in nodes:
             arrays[i].attach_grad()
         with self.ctx, autograd.record(train_mode=case.train):
@@ -386,7 +401,7 @@ class Runner:
         analytic = {i: arrays[i].grad.asnumpy() for i in nodes}
 
         def objective(values: Sequence[np.ndarray]) -> float:
-            fresh = [self._to_nd(v, s.noncontiguous) for v, s in zip(values, case.inputs)]
+            fresh = [self._to_nd(v, s.noncontiguous, s.stype) for v, s in zip(values, case.inputs)]
             with self.ctx, self._mode(case):
                 outs2 = [o for o in self._invoke(case, fresh, attrs)
                          if np.dtype(o.dtype).kind == "f"]
@@ -414,7 +429,7 @@ class Runner:
                                  f"{self.backend.name}")
         expected = case.error or MXNetError
         rng = np.random.default_rng(item.seed)
-        args = [self._to_nd(self._draw(s, item.dtype, rng), s.noncontiguous)
+        args = [self._to_nd(self._draw(s, item.dtype, rng), s.noncontiguous, s.stype)
                 if isinstance(s, Input) else s for s in case.inputs]
         attrs = dict(case.attrs)
         try:

@@ -250,7 +250,7 @@ class Parameter:
             self._grad = None
             return
         for arr in self._data:
-            arr.attach_grad(self.grad_req)
+            arr.attach_grad(self.grad_req, stype=self._grad_stype)
         self._grad = [arr.grad for arr in self._data]
 
     def _load_init(self, data: NDArray, ctx: CtxArg, cast_dtype: bool = False,

@@ -128,18 +128,31 @@ def bind_array_type(array_type: Any, wrap: Callable) -> None:
     NDArray, _wrap = array_type, wrap
 
 
-def _prepare_inputs(op: OpDef, inputs: Sequence[Any]) -> Sequence[Any]:
-    """Check input types; densify sparse inputs (the storage fallback)."""
-    for x in inputs:
-        if type(x) is not NDArray:
-            if not isinstance(x, NDArray):
-                raise MXNetTypeError(
-                    f"{op.name}: inputs must be NDArrays, got {type(x).__name__}")
-            if x.stype != "default":
-                from .sparse import densify_for
+def _storage_dispatch(op: OpDef, inputs: Sequence[Any], attrs: dict, out: Any) -> tuple:
+    """Inputs that are not all plain dense NDArrays: check their types; with a sparse input
+    run the op's sparse kernel (``mxcore/ops/sparse_kernels.py``) if it has one for these
+    storage types, else densify the inputs (the storage fallback, warned once per op).
 
-                return densify_for(op.name, inputs)
-    return inputs
+    Returns ``(inputs, result)``: ``result`` is NotImplemented when the dense path must run
+    on ``inputs``.
+    """
+    sparse = False
+    for x in inputs:
+        if not isinstance(x, NDArray):
+            raise MXNetTypeError(f"{op.name}: inputs must be NDArrays, got {type(x).__name__}")
+        if x.stype != "default":
+            sparse = True
+    if not sparse:
+        return inputs, NotImplemented
+    from ..ops import sparse_kernels
+    from .sparse import densify_for
+
+    result = sparse_kernels.run(op, inputs, attrs, out)
+    if result is NotImplemented:
+        return densify_for(op.name, inputs), NotImplemented
+    if out is not None and result is not out:
+        result = _write_out(op, result if isinstance(result, list) else [result], out)
+    return inputs, result
 
 
 def _run_kernel(op: OpDef, kernel: Callable, inputs: Sequence[Any], attrs: dict,
@@ -173,7 +186,12 @@ def invoke(op: OpDef, inputs: Sequence[Any], attrs: Optional[dict] = None, out: 
     """
     if attrs is None:
         attrs = _NO_ATTRS
-    inputs = _prepare_inputs(op, inputs)
+    for x in inputs:
+        if type(x) is not NDArray:
+            inputs, result = _storage_dispatch(op, inputs, attrs, out)
+            if result is not NotImplemented:
+                return result
+            break
     if inputs:
         ctx = inputs[0]._ctx
         for x in inputs:

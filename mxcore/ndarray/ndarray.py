@@ -198,7 +198,11 @@ class NDArray:
         """Allocate a gradient buffer; later ``backward`` calls fill it."""
         _ag._check_req(grad_req)
         with _ag.pause():
-            self._grad = _nd().zeros_like(self)
+            if stype is None or stype == "default":
+                self._grad = _nd().zeros_like(self)
+            else:  # a sparse gradient buffer (row_sparse for Embedding(sparse_grad=True))
+                self._grad = _nd().sparse.zeros(stype, self.shape, ctx=self._ctx,
+                                                dtype=self.dtype)
         self._ag = _ag.Entry(None, 0, grad_req, self)
 
     def backward(self, out_grad: Optional["NDArray"] = None, retain_graph: bool = False,

@@ -2,11 +2,11 @@
 
 A sparse array keeps its components as dense NDArrays on its context — ``data`` (the stored
 values), ``indices`` and, for CSR, ``indptr`` (both int64) — plus its logical shape; the
-``_data`` slot of the NDArray base is ``None``. Operators have no sparse kernels yet: dispatch
+``_data`` slot of the NDArray base is ``None``. Dispatch runs an operator's sparse kernel
+(``mxcore/ops/sparse_kernels.py``) when it has one for the inputs' storage types; otherwise it
 calls :func:`densify_for`, which converts sparse inputs to dense and warns once per operator
-(as MXNet's "storage fallback"). Sparse kernels can later be added per op without changing
-this interface. Conversions between storage types run on the host through NumPy
-(:mod:`.sparse_format`).
+(as MXNet's "storage fallback"). Sparse-to-dense conversion runs on the device; dense-to-sparse
+conversion and construction from host data run through NumPy (:mod:`.sparse_format`).
 
 Example::
 
@@ -51,7 +51,7 @@ from .sparse_format import (
 
 __all__ = ["BaseSparseNDArray", "RowSparseNDArray", "CSRNDArray", "StorageFallbackWarning",
            "row_sparse_array", "csr_matrix", "zeros", "empty", "array", "cast_storage",
-           "densify_for", "STORAGE_TYPES"]
+           "densify_for", "retain", "STORAGE_TYPES"]
 
 STORAGE_TYPES: Tuple[str, ...] = ("default", "row_sparse", "csr")
 
@@ -201,6 +201,10 @@ class BaseSparseNDArray(NDArray):
                              "(x[:] = value)")
         if isinstance(value, NDArray):
             src = value
+        elif isinstance(value, (int, float, np.number)) and value == 0:
+            empty_like = zeros(self.stype, self.shape, ctx=self._ctx, dtype=self.dtype)
+            self._values, self._aux = empty_like._values, empty_like._aux
+            return
         else:
             host = np.broadcast_to(np.asarray(value, dtype=np.dtype(self.dtype)), self.shape)
             src = _upload(host, self._ctx)
@@ -370,27 +374,65 @@ def _fallback(op_name: str, x: NDArray) -> NDArray:
     return x.tostype("default")
 
 
-def _operator_fallback(name: str, inplace: bool):
-    base = getattr(NDArray, name.replace("__i", "__", 1) if inplace else name)
+_ARITH = {
+    "add": ("broadcast_add", "_plus_scalar", "_plus_scalar"),
+    "sub": ("broadcast_sub", "_minus_scalar", "_rminus_scalar"),
+    "mul": ("broadcast_mul", "_mul_scalar", "_mul_scalar"),
+    "truediv": ("broadcast_div", "_div_scalar", "_rdiv_scalar"),
+    "div": ("broadcast_div", "_div_scalar", "_rdiv_scalar"),
+    "mod": ("broadcast_mod", "_mod_scalar", "_rmod_scalar"),
+    "pow": ("broadcast_power", "_power_scalar", "_rpower_scalar"),
+    "eq": ("broadcast_equal", "_equal_scalar", "_equal_scalar"),
+    "ne": ("broadcast_not_equal", "_not_equal_scalar", "_not_equal_scalar"),
+    "gt": ("broadcast_greater", "_greater_scalar", "_lesser_scalar"),
+    "ge": ("broadcast_greater_equal", "_greater_equal_scalar", "_lesser_equal_scalar"),
+    "lt": ("broadcast_lesser", "_lesser_scalar", "_greater_scalar"),
+    "le": ("broadcast_lesser_equal", "_lesser_equal_scalar", "_greater_equal_scalar"),
+}
+
+
+def _sparse_operator(name: str, reflected: bool, inplace: bool):
+    """``a <op> b`` with a sparse operand: the operator through dispatch, so sparse kernels
+    (``rsp + rsp``, ``csr * 2`` ...) run where they exist and dense fallback elsewhere."""
+    array_op, scalar_op, rscalar_op = _ARITH[name]
 
     def method(self, other):
-        result = base(_fallback(name, self),
-                      _fallback(name, other) if isinstance(other, NDArray) else other)
-        if inplace and result is not NotImplemented:
+        from ..ops.registry import OPS
+        from .invoke import invoke
+
+        if isinstance(other, NDArray):
+            pair = (other, self) if reflected else (self, other)
+            result = invoke(OPS[array_op], pair)
+        elif isinstance(other, (int, float, np.number)) and not isinstance(other, bool):
+            sop = OPS[rscalar_op if reflected else scalar_op]
+            result = invoke(sop, (self,), {"scalar": float(other)})
+        else:
+            return NotImplemented
+        if inplace:
             self._assign(result)
             return self
         return result
 
-    method.__name__ = name
+    method.__name__ = f"__{'i' if inplace else 'r' if reflected else ''}{name}__"
     return method
 
 
 for _op in ("add", "sub", "mul", "truediv", "div", "mod", "pow"):
-    for _name in (f"__{_op}__", f"__r{_op}__"):
-        setattr(BaseSparseNDArray, _name, _operator_fallback(_name, False))
-    setattr(BaseSparseNDArray, f"__i{_op}__", _operator_fallback(f"__i{_op}__", True))
-for _name in ("__eq__", "__ne__", "__gt__", "__ge__", "__lt__", "__le__"):
-    setattr(BaseSparseNDArray, _name, _operator_fallback(_name, False))
+    setattr(BaseSparseNDArray, f"__{_op}__", _sparse_operator(_op, False, False))
+    setattr(BaseSparseNDArray, f"__r{_op}__", _sparse_operator(_op, True, False))
+    setattr(BaseSparseNDArray, f"__i{_op}__", _sparse_operator(_op, False, True))
+for _op in ("eq", "ne", "gt", "ge", "lt", "le"):
+    setattr(BaseSparseNDArray, f"__{_op}__", _sparse_operator(_op, False, False))
+
+
+def retain(data: NDArray, indices: Any) -> NDArray:
+    """A row_sparse array holding only the rows of ``data`` listed in ``indices``."""
+    from ..ops.registry import OPS
+    from .invoke import invoke
+
+    if not isinstance(indices, NDArray):
+        indices = _upload(_host_index(indices, "retain: indices").reshape(-1), data.context)
+    return invoke(OPS["_sparse_retain"], (data, indices))
 
 
 # -- conversion --------------------------------------------------------------------------------
@@ -403,6 +445,10 @@ def cast_storage(x: NDArray, stype: str) -> NDArray:
                               f"{list(STORAGE_TYPES)}")
     if x.stype == stype:
         return x.copy()
+    if stype == "default":
+        from ..ops.sparse_kernels import to_dense
+
+        return to_dense(x)
     ctx = x.context
     host = x.asnumpy()
     if stype == "default":

@@ -19,8 +19,10 @@ from . import (  # noqa: F401
     pooling,
     random,
     reduce,
+    rnn,
     shape,
     slicing,
+    sparse_ops,
 )
 from .registry import OPS, OpDef, Param, get_op, register_op
 

@@ -406,6 +406,10 @@ def _embedding(K, data, weight, input_dim, output_dim, dtype, sparse_grad):
 def _embedding_grad(F, inputs, outputs, out_grads, input_dim, output_dim, dtype,
                     sparse_grad):
     data = inputs[0]
+    if sparse_grad and getattr(F, "sparse", None) is not None and hasattr(data, "stype"):
+        from .sparse_updates import embedding_row_sparse_grad  # a row_sparse weight gradient
+
+        return [F.zeros_like(data), embedding_row_sparse_grad(out_grads[0], data, input_dim)]
     g = F._backward_take(out_grads[0], data, axis=0, mode="clip", dim=input_dim)
     return [F.zeros_like(data), g]
 
@@ -415,7 +419,8 @@ register_op(OpDef(
         Param("input_dim", to_int, doc="vocabulary size"),
         Param("output_dim", to_int, doc="embedding size"),
         Param("dtype", to_dtype, np.dtype("float32")),
-        Param("sparse_grad", to_bool, False, "accepted; the gradient is dense")),
+        Param("sparse_grad", to_bool, False,
+              "the weight gradient is row_sparse (only the rows looked up)")),
     compute=_embedding, gradient=_embedding_grad, check=_embedding_check, area=AREA,
     doc="Rows of weight for each index in data (indices clipped to the vocabulary)."))
 

@@ -94,8 +94,8 @@ def _common(*extra: Param, lr_required: bool = True) -> Tuple[Param, ...]:
 
 
 _LAZY = Param("lazy_update", to_bool, True,
-              "accepted for compatibility: sparse gradients are densified, so every row is "
-              "updated")
+              "with a row_sparse gradient, update only the rows it holds (weight decay and "
+              "momentum included); False updates every row")
 _MOMENTUM = Param("momentum", to_float, 0.0, "momentum")
 
 
@@ -379,6 +379,25 @@ _register("ftrl_update", ("weight", "grad", "z", "n"),
           doc="FTRL-Proximal: z += g - (sqrt(n + g^2) - sqrt(n))*weight/lr; n += g^2; "
               "weight = (sign(z)*lamda1 - z)/((beta + sqrt(n))/lr + wd) where |z| > lamda1, "
               "else 0.")
+
+
+# -- AdaGrad -----------------------------------------------------------------------------------
+def _adagrad_update(K, weight, grad, history, *, lr, epsilon, wd, rescale_grad, clip_gradient,
+                    **_):
+    wt = _work_dtype(weight.dtype)
+    w = _as(K, weight, wt)
+    g = _clip(K, _scaled(K, grad, wt, rescale_grad), clip_gradient)
+    h = K.add(_as(K, history, wt), K.square(g))
+    step = K.add(K.divide(g, K.sqrt(K.add(h, wt.type(epsilon)))), K.multiply(w, wt.type(wd)))
+    return _as(K, K.subtract(w, K.multiply(step, wt.type(lr))), weight.dtype), \
+        _as(K, h, history.dtype)
+
+
+_register("_sparse_adagrad_update", ("weight", "grad", "history"),
+          _common(Param("epsilon", to_float, 1e-7, "added inside the square root")),
+          _adagrad_update, mutates=(2,),
+          doc="AdaGrad: history += g^2; weight -= lr*(g/sqrt(history + epsilon) + wd*weight) "
+              "with g = clip(rescale_grad*grad); with a row_sparse grad only its rows change.")
 
 
 # -- LAMB --------------------------------------------------------------------------------------

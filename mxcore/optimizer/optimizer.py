@@ -291,6 +291,8 @@ class _MomentumMP(Optimizer):
                                     "lr": self._get_lr(index), "wd": self._get_wd(index)})
         if self.momentum > 0:
             kwargs["momentum"] = self.momentum
+        if grad.stype == "row_sparse" and hasattr(self, "lazy_update"):
+            kwargs["lazy_update"] = self.lazy_update
         mom, master = state if multi_precision else (state, None)
         if mom is not None:
             op = self._mom_op if master is None else "mp_" + self._mom_op
@@ -305,7 +307,8 @@ class _MomentumMP(Optimizer):
 @register
 class SGD(_MomentumMP):
     """SGD with optional momentum: ``mom = momentum*mom - lr*(rescaled grad + wd*weight);
-    weight += mom``. ``lazy_update`` is accepted (sparse gradients are densified)."""
+    weight += mom``. With a row_sparse gradient and ``lazy_update`` (the default) only the
+    rows the gradient holds change (their weight decay and momentum included)."""
 
     _mom_op = "sgd_mom_update"
 
@@ -377,9 +380,11 @@ class Adam(_TwoMoments):
         t = self._step_count(index)
         lr = self._get_lr(index) * math.sqrt(1. - self.beta2 ** t) / (1. - self.beta1 ** t)
         mean, var = state
-        nd.adam_update(weight, grad, mean, var, out=weight, **self._clip_kwargs(dict(
-            lr=lr, wd=self._get_wd(index), beta1=self.beta1, beta2=self.beta2,
-            epsilon=self.epsilon, rescale_grad=self.rescale_grad)))
+        kwargs = dict(lr=lr, wd=self._get_wd(index), beta1=self.beta1, beta2=self.beta2,
+                      epsilon=self.epsilon, rescale_grad=self.rescale_grad)
+        if grad.stype == "row_sparse":
+            kwargs["lazy_update"] = self.lazy_update  # lazy: only the gradient's rows
+        nd.adam_update(weight, grad, mean, var, out=weight, **self._clip_kwargs(kwargs))
 
 
 @register
@@ -530,7 +535,8 @@ class RMSProp(Optimizer):
 
 @register
 class AdaGrad(Optimizer):
-    """AdaGrad: ``history += g^2; weight -= lr * (g / sqrt(history + eps) + wd*weight)``."""
+    """AdaGrad: ``history += g^2; weight -= lr * (g / sqrt(history + eps) + wd*weight)``;
+    a row_sparse gradient updates only its rows (``_sparse_adagrad_update``)."""
 
     def __init__(self, eps: float = 1e-7, **kwargs: Any):
         super().__init__(**kwargs)
@@ -542,6 +548,11 @@ class AdaGrad(Optimizer):
     def update(self, index: Any, weight: NDArray, grad: NDArray, state: Any) -> None:
         self._update_count(index)
         lr, wd = self._get_lr(index), self._get_wd(index)
+        if grad.stype == "row_sparse":  # lazy: only the rows the gradient holds
+            nd._sparse_adagrad_update(weight, grad, state, out=weight, **self._clip_kwargs(
+                dict(lr=lr, wd=wd, epsilon=self.float_stable_eps,
+                     rescale_grad=self.rescale_grad)))
+            return
         grad = self._prepared_grad(grad)
         state[:] = state + nd.square(grad)
         div = grad / nd.sqrt(state + self.float_stable_eps)
@@ -572,7 +583,8 @@ class AdaDelta(Optimizer):
 
 @register
 class FTRL(Optimizer):
-    """FTRL-Proximal (McMahan et al.) with L1 ``lamda1`` and L2 ``wd``."""
+    """FTRL-Proximal (McMahan et al.) with L1 ``lamda1`` and L2 ``wd``; a row_sparse
+    gradient updates only its rows."""
 
     def __init__(self, lamda1: float = 0.01, learning_rate: float = 0.1, beta: float = 1,
                  **kwargs: Any):

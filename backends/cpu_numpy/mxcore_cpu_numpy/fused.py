@@ -6,5 +6,6 @@ Each is an optional override of the op's decomposition with the same signature
 
 from .fused_linalg import KERNELS as _LINALG
 from .fused_nn import KERNELS as _NN
+from .fused_sparse import KERNELS as _SPARSE
 
-KERNELS: dict = {**_LINALG, **_NN}
+KERNELS: dict = {**_LINALG, **_NN, **_SPARSE}
