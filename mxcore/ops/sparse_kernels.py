@@ -119,6 +119,7 @@ def _dot(op, inputs, attrs, out):
         result = _csr_dot(lhs, rhs, ta)
     elif (lhs.stype == "default" and rhs.stype == "csr" and lhs.ndim == 2 and not ta):
         result = _dense_dot_csr(lhs, rhs)
+        want = want or "csr"  # MXNet's dot(default, csr) is csr unless forward_stype says
     else:
         return NotImplemented
     if want is not None and want != result.stype:
