@@ -26,8 +26,11 @@ def csr_dot_dense(values, indptr, indices, dense, num_rows):
 
 def csr_t_dot_dense(values, indptr, indices, dense):
     """(m, k) CSRᵀ · dense (m, n) as row_sparse parts: only the columns used get a row."""
-    rows = np.unique(indices)
-    local = np.searchsorted(rows, indices)
+    width = int(indices.max()) + 1 if indices.size else 0
+    present = np.zeros(width, bool)
+    present[indices] = True
+    rows = np.flatnonzero(present)
+    local = (np.cumsum(present) - 1)[indices]  # column -> its row in the result
     a = _matrix(values, indptr, local, (dense.shape[0], rows.shape[0]))
     return rows.astype(np.int64), np.asarray(a.T @ dense, dtype=dense.dtype)  # (rows, values)
 

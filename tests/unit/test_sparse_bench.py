@@ -1,0 +1,36 @@
+"""Smoke test of bench/bench_sparse.py on tiny sizes: every column is measured and the
+targets are computed (no timing assertions)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import bench_sparse
+    finally:
+        sys.path.remove(str(BENCH))
+    return bench_sparse
+
+
+def test_dot_rows_have_every_column(bench):
+    rows = bench.bench_dot(1, 1e-4, shape=(8, 50, 3), density=0.1)
+    assert len(rows) == 2
+    for row in rows:
+        assert set(row.times) == {"sparse", "dense", "generic", "scipy"}
+        assert all(t > 0 for t in row.times.values())
+
+
+def test_embedding_row_and_render(bench):
+    rows = bench.bench_embedding(1, 1e-4, vocab=50, dim=4, batch=(2, 3))
+    assert set(rows[0].times) == {"sparse", "dense", "scipy"}
+    text = bench.render(rows)
+    assert "sparse/dense" in text and "target < 1" in text
