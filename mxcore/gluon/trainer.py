@@ -113,8 +113,12 @@ class Trainer:
         self._distributed = False
         self._store: Dict[int, NDArray] = {}
         self._kv: Optional[kvs.KVStoreBase] = None
+        #: the rescale_grad the store's optimizer was last given (None: not given yet)
+        self._kv_scale: Optional[float] = None
         self._params_to_init: List[Parameter] = []
         self._reset_kvstore()
+        if kvs.is_distributed(_kvstore_type(kvstore) or ""):
+            self._prepare()  # better than MXNet: rank 0's weights before the first forward
 
     # -- setup ---------------------------------------------------------------------------------
     def _check_contexts(self) -> List[Any]:
@@ -148,6 +152,7 @@ class Trainer:
         self._update_on_kvstore = None
         self._store = {}
         self._kv = None
+        self._kv_scale = None
         self._params_to_init = list(self._params)
 
     def _wants_store(self, kind: Optional[str]) -> bool:
@@ -176,8 +181,6 @@ class Trainer:
             store.set_gradient_compression(self._compression_params)
         self._distributed = kvs.is_distributed(kind)
         self._update_on_kvstore = bool(update_on_kvstore)
-        if self._update_on_kvstore:
-            store.set_optimizer(self._optimizer)
         self._kv = store
         self._kvstore = kind
 
@@ -229,6 +232,18 @@ class Trainer:
         if self._params_to_init:
             self._init_params()
 
+    def _give_store_optimizer(self) -> None:
+        """Hand the optimizer to the store (update_on_kvstore) once the gradient scale is
+        known, and again if it changes (``dist_async`` servers hold a copy)."""
+        if self._kv is None or not self._update_on_kvstore:
+            return
+        scale = self._optimizer.rescale_grad
+        if self._kv_scale is None:
+            self._kv.set_optimizer(self._optimizer)
+        elif scale != self._kv_scale and self._kvstore == "dist_async":
+            self._kv.set_optimizer(self._optimizer)
+        self._kv_scale = scale
+
     # -- public API ----------------------------------------------------------------------------
     @property
     def learning_rate(self) -> float:
@@ -253,6 +268,7 @@ class Trainer:
         ``1/batch_size``, then every parameter is updated."""
         self._check_and_rescale_grad(self._scale / self._batch(batch_size))
         self._prepare()
+        self._give_store_optimizer()
         self._allreduce_grads()
         self._update(ignore_stale_grad)
 
@@ -274,6 +290,7 @@ class Trainer:
         from ..ndarray.serialization import MXNetFileError, _atomic_write
 
         self._prepare()
+        self._give_store_optimizer()
         if self._kv is not None and self._update_on_kvstore:
             self._kv.save_optimizer_states(fname, dump_optimizer=True)
             return
@@ -291,6 +308,7 @@ class Trainer:
         from ..ndarray.serialization import MXNetFileError
 
         self._prepare()
+        self._give_store_optimizer()
         if self._kv is not None and self._update_on_kvstore:
             self._kv.load_optimizer_states(fname)
             if isinstance(self._kv._updater, opt.Updater):  # the store updates here

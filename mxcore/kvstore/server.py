@@ -112,7 +112,12 @@ class _Server:
             updater = self.updaters.get(sid)
             if updater is None:
                 updater = self.updaters[sid] = opt.get_updater(opt.create("sgd"))
-            updater.set_states(blob)
+            if op == "set_optimizer":  # a new optimizer; states kept
+                received = opt.get_updater(updater.optimizer)
+                received.set_states(blob)
+                updater.optimizer = received.optimizer
+            else:
+                updater.set_states(blob)
             self.comm.send(ack, src, TAG_REPLY, "kvstore server: optimizer")
         elif op == "get_states":
             updater = self.updaters.get(sid)
