@@ -4,6 +4,7 @@
     mxcore-launch -n 4 -s 2 train.py                    # 4 workers + 2 servers (dist_async)
     mxcore-launch -n 8 -H host1:4,host2:4 train.py      # across machines
     mxcore-launch -n 8 --hostfile hosts train.py
+    mxcore-launch -n 2 -- -m mypkg.train                # a module (after --)
     mxcore-launch -n 2 --dry-run train.py               # print the mpiexec command
 
 It finds ``mpiexec`` next to the running Python (the ``mpich`` wheel installs it there) or on
@@ -54,6 +55,8 @@ def build_command(args: argparse.Namespace) -> List[str]:
         cmd += ["-env", "MXNET_KVSTORE_TIMEOUT", str(args.timeout)]
     cmd += list(args.mpi_args or [])
     program = list(args.command)
+    if program and program[0] == "--":
+        program = program[1:]
     if program and program[0].endswith(".py"):
         program = [sys.executable] + program
     elif program and program[0] == "-m":
@@ -85,7 +88,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     if args.num_workers < 1 or args.num_servers < 0:
         raise SystemExit("mxcore-launch: need -n >= 1 workers and -s >= 0 servers")
-    if not args.command:
+    if not args.command or args.command == ["--"]:
         raise SystemExit("mxcore-launch: no program given")
     cmd = build_command(args)
     if args.dry_run:
