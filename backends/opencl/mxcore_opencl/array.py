@@ -79,6 +79,26 @@ class CLArray:
 
         return to_host(self)
 
+    def item(self) -> Any:
+        """The single element as a Python scalar (a sync point)."""
+        if self.size != 1:
+            raise ValueError(f"only arrays of one element convert to a scalar, got {self.shape}")
+        return self.get().reshape(-1)[0].item()
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __bool__(self) -> bool:
+        return bool(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iub":
+            raise TypeError("only integer arrays of one element can be used as an index")
+        return int(self.item())
+
     def __repr__(self) -> str:
         return f"CLArray(shape={self.shape}, dtype={self.dtype}, strides={self.strides})"
 

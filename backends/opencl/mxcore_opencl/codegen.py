@@ -164,8 +164,7 @@ def elementwise(rt: Any, expr: str, inputs: Sequence[Any], out_dtype: Any,
     shape = tuple(shape)
     out_dtype = np.dtype(out_dtype)
     if out is None:
-        out = CLArray(rt, rt.alloc(int(np.prod(shape, dtype=np.int64)) * out_dtype.itemsize),
-                      shape, out_dtype)
+        out = new_array(rt, shape, out_dtype)
     n = out.size
     if n == 0:
         return out
@@ -210,7 +209,7 @@ def elementwise(rt: Any, expr: str, inputs: Sequence[Any], out_dtype: Any,
 
 
 def new_array(rt: Any, shape: Sequence[int], dtype: Any) -> CLArray:
-    dtype = np.dtype(dtype)
+    dtype = rt.require(dtype)
     shape = tuple(int(s) for s in shape)
     return CLArray(rt, rt.alloc(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize), shape,
                    dtype, c_strides(shape))

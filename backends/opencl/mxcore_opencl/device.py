@@ -21,7 +21,6 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from mxcore.backend import Backend
-from mxcore.base import UnsupportedByDevice
 
 __all__ = ["OpenCLBackend", "select_device", "probe"]
 
@@ -134,6 +133,8 @@ class OpenCLBackend(Backend):
         if self.rt.fp16:
             dtypes.add("float16")
         self.dtypes = frozenset(dtypes)
+        self.rt.dtypes = self.dtypes
+        self.rt.device_label = self.device_name
         self.array_type = CLArray
         from .kernels import make_kernels
 
@@ -148,12 +149,7 @@ class OpenCLBackend(Backend):
         return 0 if self.rt is None else 1
 
     def check_dtype(self, dtype: Any) -> np.dtype:
-        dt = np.dtype(dtype)
-        if dt.name not in self.dtypes:
-            raise UnsupportedByDevice(
-                f"dtype {dt.name} is unsupported by this OpenCL device ({self.device_name}); "
-                f"supported: {sorted(self.dtypes)} [backend {self.name}]")
-        return dt
+        return self.rt.require(dtype)
 
     def empty(self, shape: Sequence[int], dtype: np.dtype, device_id: int) -> Any:
         from .codegen import new_array
@@ -163,7 +159,7 @@ class OpenCLBackend(Backend):
     def from_host(self, array: np.ndarray, device_id: int) -> Any:
         from .array import CLArray
 
-        host = np.ascontiguousarray(array)
+        host = np.array(array, copy=True, order="C")
         self.check_dtype(host.dtype)
         return CLArray(self.rt, self.rt.upload(host), host.shape, host.dtype)
 

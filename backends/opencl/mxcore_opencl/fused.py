@@ -3,6 +3,7 @@ against the reference, like every op)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Dict
 
 from .linalg import matmul
@@ -15,15 +16,9 @@ def fully_connected(data, weight, *bias, num_hidden, no_bias, flatten):
     """``data · weightᵀ + bias`` as one tiled matmul with the bias added in its epilogue."""
     shape = data.shape
     if flatten:
-        rows = (shape[0], int(data.size // shape[0]) if shape[0] else 0)
-        out_shape = (shape[0], num_hidden)
+        rows, out_shape = (shape[0], math.prod(shape[1:])), (shape[0], num_hidden)
     else:
-        lead = 1
-        for n in shape[:-1]:
-            lead *= n
-        rows, out_shape = (lead, shape[-1]), shape[:-1] + (num_hidden,)
-    if 0 in rows and data.size == 0 and flatten and shape[0]:
-        rows = (shape[0], 0)
+        rows, out_shape = (math.prod(shape[:-1]), shape[-1]), shape[:-1] + (num_hidden,)
     out = matmul(reshape(data, rows), transpose(weight, (1, 0)), bias[0] if bias else None)
     return reshape(out, out_shape)
 

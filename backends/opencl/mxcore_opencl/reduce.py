@@ -29,12 +29,12 @@ def rows(x: CLArray, axes: Sequence[int]) -> Tuple[CLArray, tuple, tuple, int, i
     length = int(np.prod([x.shape[a] for a in axes], dtype=np.int64)) if axes else 1
     rs = 1
     if length > 1:
-        for _ in range(2):
+        rshape, (rstr,) = collapse([x.shape[a] for a in axes], [x.strides[a] for a in axes])
+        if len(rshape) > 1:  # copy with the reduced axes last, where they are one run
+            x = elementwise(x.rt, "a", [transpose(x, kept + list(axes))], x.dtype)
+            kept, axes = list(range(len(kept))), tuple(range(len(kept), x.ndim))
             rshape, (rstr,) = collapse([x.shape[a] for a in axes],
                                        [x.strides[a] for a in axes])
-            if len(rshape) <= 1:
-                break
-            x = as_contiguous(x)
         rs = rstr[0]
     oshape, (ostr,) = collapse([x.shape[i] for i in kept], [x.strides[i] for i in kept])
     if any(x.shape[i] == 0 for i in kept):

@@ -44,6 +44,19 @@ class Runtime:
         self.kernels: Dict[Any, Any] = {}
         self.builds = 0
         self._dummy: Optional[Any] = None
+        self.dtypes: frozenset = frozenset()
+        self.device_label = device.name
+
+    def require(self, dtype: Any) -> np.dtype:
+        """``dtype`` as np.dtype, or UnsupportedByDevice when this device lacks it."""
+        dt = np.dtype(dtype)
+        if dt.name not in self.dtypes:
+            from mxcore.base import UnsupportedByDevice
+
+            raise UnsupportedByDevice(
+                f"dtype {dt.name} is unsupported by this OpenCL device ({self.device_label}); "
+                f"supported: {sorted(self.dtypes)} [backend opencl]")
+        return dt
 
     # -- memory ------------------------------------------------------------------------
     def alloc(self, nbytes: int) -> Any:
