@@ -20,6 +20,7 @@ from . import (  # noqa: F401
     random,
     reduce,
     rnn,
+    sequence,
     shape,
     slicing,
     sparse_ops,

@@ -334,8 +334,10 @@ _NUM_ARGS = Param("num_args", to_int, 0, "number of inputs (taken from the call)
 register_op(OpDef(
     "Concat", ("data",), (Param("dim", to_int, 1, "axis to join along"), _NUM_ARGS),
     compute=lambda K, *xs, dim, num_args: K.concat(list(xs), normalize_axis(dim, xs[0].ndim)),
-    gradient=_concat_grad, check=_check_concat, variadic=True, aliases=("concat",),
-    area=AREA, doc="Join arrays along an existing axis."))
+    gradient=_concat_grad, check=_check_concat, variadic=True,
+    aliases=("concat", "_rnn_param_concat"),
+    area=AREA, doc="Join arrays along an existing axis (_rnn_param_concat: the name MXNet's "
+                   "exported recurrent layers use to join their flattened weights)."))
 
 
 def _check_stack(shapes, dtypes, axis, num_args):

@@ -15,6 +15,7 @@ _OUTPUT_NAMES = {
     "BatchNorm": ("output", "mean", "var"),
     "LayerNorm": ("output", "mean", "std"),
     "GroupNorm": ("output", "mean", "std"),
+    "RNN": ("output", "state", "state_cell"),
 }
 
 

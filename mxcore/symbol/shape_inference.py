@@ -102,6 +102,12 @@ def _same_label(attrs: Dict[str, Any], data: Shape) -> Dict[str, Shape]:
     return {"label": tuple(data)}
 
 
+def _rnn(attrs: Dict[str, Any], data: Shape) -> Dict[str, Shape]:
+    from ..ops.rnn import rnn_shapes
+
+    return rnn_shapes(attrs, data) if len(data) == 3 else {}
+
+
 #: op name -> rule(attrs, data shape) -> {input name: shape}
 PARAM_SHAPES: Dict[str, ShapeRule] = {
     "FullyConnected": _fully_connected,
@@ -117,6 +123,7 @@ PARAM_SHAPES: Dict[str, ShapeRule] = {
     "LinearRegressionOutput": _same_label,
     "LogisticRegressionOutput": _same_label,
     "MAERegressionOutput": _same_label,
+    "RNN": _rnn,
 }
 
 

@@ -1,10 +1,9 @@
-"""Sequence helpers shared by the recurrent cells and layers: input formatting, masking,
-reversing, last-step selection, activations, and the RNN/LSTM/GRU step functions.
+"""Sequence helpers of the recurrent cells: input formatting, masking, reversing, last-step
+selection, activations, and the RNN/LSTM/GRU step functions.
 
 The helpers the cells' ``unroll`` uses accept Symbols too (``F = mx.sym``, inside a traced
 ``hybrid_forward``): they need the number of steps, which ``unroll`` knows, but never the
-batch size. Reversing with ``valid_length`` (BidirectionalCell) and the layers' masks still
-read shapes, so those run imperatively only.
+batch size. The recurrent layers run the fused ``RNN`` operator instead.
 """
 
 from __future__ import annotations
@@ -129,36 +128,6 @@ def _last_steps(F: Any, steps: Sequence[Any], valid_length: Any) -> Any:
     return last
 
 
-def _time_mask(F: Any, data: NDArray, valid_length: NDArray, axis: int) -> NDArray:
-    """1.0 where step < valid_length of its sequence, else 0.0, shaped to broadcast on data."""
-    steps = data.shape[axis]
-    batch = data.shape[1 - axis]
-    t = F.arange(steps, ctx=data.context, dtype=data.dtype).reshape((steps, 1))
-    vl = valid_length.astype(data.dtype, copy=False).reshape((1, batch))
-    mask = F.broadcast_lesser(t, vl)
-    if axis == 1:
-        mask = F.transpose(mask)
-    return mask.reshape(mask.shape + (1,) * (data.ndim - 2))
-
-
-def _sequence_reverse(F: Any, data: NDArray, valid_length: Optional[NDArray]) -> NDArray:
-    """Reverse a time-major ``data`` along time; with ``valid_length`` only each sequence's
-    valid steps are reversed and the padding stays in place."""
-    if valid_length is None:
-        return F.reverse(data, axis=0)
-    steps, batch = data.shape[0], data.shape[1]
-    ctx = data.context
-    t = F.arange(steps, ctx=ctx, dtype="float32").reshape((steps, 1))
-    vl = valid_length.astype("float32", copy=False).reshape((1, batch))
-    inside = F.broadcast_lesser(t, vl)
-    mirrored = F.broadcast_sub(vl - 1, t)
-    plain = F.broadcast_to(t, shape=(steps, batch))
-    source = inside * mirrored + (1 - inside) * plain
-    batch_ids = F.broadcast_to(F.arange(batch, ctx=ctx, dtype="float32").reshape((1, batch)),
-                               shape=(steps, batch))
-    return F.gather_nd(data, F.stack(source, batch_ids, axis=0))
-
-
 def _mask_sequence_variable_length(F: Any, data: Inputs, valid_length: NDArray, time_axis: int,
                                    merge: bool, length: Optional[int] = None) -> Inputs:
     """Zero the steps past each sequence's length; a list comes back as a list unless merge.
@@ -171,14 +140,15 @@ def _mask_sequence_variable_length(F: Any, data: Inputs, valid_length: NDArray, 
 
 def _reverse_sequences(sequences: Sequence[NDArray], unroll_step: int,
                        valid_length: Optional[NDArray] = None) -> List[NDArray]:
+    """The steps in reverse order; with ``valid_length`` only each sequence's valid steps
+    are reversed (the padding stays in place)."""
     if valid_length is None:
         return list(reversed(sequences))
-    if any(isinstance(x, Symbol) for x in sequences) or isinstance(valid_length, Symbol):
-        raise MXNetValueError("BidirectionalCell.unroll: reversing sequences of different "
-                              "valid lengths reads their shapes; it runs imperatively only")
-    F = ndarray
-    merged = _sequence_reverse(F, F.stack(*sequences, axis=0), valid_length)
-    return _split_steps(F, merged, 0)
+    symbolic = any(isinstance(x, Symbol) for x in sequences) or isinstance(valid_length, Symbol)
+    F = symbol if symbolic else ndarray
+    merged = F.SequenceReverse(F.stack(*sequences, axis=0), valid_length,
+                               use_sequence_length=True)
+    return _split_steps(F, merged, 0, unroll_step)
 
 
 def _get_activation(F: Any, inputs: NDArray, activation: Any) -> NDArray:

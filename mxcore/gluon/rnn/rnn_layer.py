@@ -1,10 +1,11 @@
 """Recurrent layers: RNN, LSTM, GRU (multi-layer, bidirectional, TNC/NTC).
 
 Each layer holds the parameters of MXNet's fused ``RNN`` operator under MXNet's names
-(``l0_i2h_weight``, ``r0_h2h_bias`` ...) and computes the same recurrences as the cells in
-:mod:`rnn_cell` from ``mx.nd`` ops, so autograd differentiates them and the weights load from
-MXNet checkpoints. States have shape (num_layers * directions, batch, hidden), ordered
-layer 0 forward, layer 0 backward, layer 1 forward, ...
+(``l0_i2h_weight``, ``r0_h2h_bias`` ...), so the weights load from MXNet checkpoints, and runs
+that operator (:mod:`mxcore.ops.rnn`) on them flattened in its order: the same recurrences as
+the cells in :mod:`rnn_cell`, and one node whatever the sequence length when hybridized.
+States have shape (num_layers * directions, batch, hidden), ordered layer 0 forward, layer 0
+backward, layer 1 forward, ...
 """
 
 from __future__ import annotations
@@ -17,14 +18,6 @@ from ...ndarray import NDArray
 from ...symbol import Symbol
 from ..block import HybridBlock
 from . import rnn_cell
-from ._sequence import (
-    _gru_step,
-    _lstm_step,
-    _rnn_step,
-    _sequence_reverse,
-    _split_steps,
-    _time_mask,
-)
 
 __all__ = ["RNN", "LSTM", "GRU"]
 
@@ -140,34 +133,39 @@ class _RNNLayer(HybridBlock):
             states.append(func(name=f"{self.prefix}h0_{i}", **info))
         return states
 
-    def __call__(self, inputs: NDArray, states: Union[None, NDArray, List[NDArray]] = None,
-                 sequence_length: Optional[NDArray] = None, **kwargs: Any) -> Any:
-        """Returns the output when ``states`` is None, else ``(output, new_states)``."""
+    def __call__(self, inputs: Any, states: Union[None, Any, List[Any]] = None,
+                 sequence_length: Optional[Any] = None, **kwargs: Any) -> Any:
+        """Returns the output when ``states`` is None (zero initial states), else
+        ``(output, new_states)``."""
         self.skip_states = states is None
-        if not isinstance(inputs, NDArray):
+        if not isinstance(inputs, (NDArray, Symbol)):
             raise MXNetTypeError(f"{type(self).__name__}: inputs must be an NDArray; got "
                                  f"{type(inputs).__name__}")
         if states is None:
-            batch_size = inputs.shape[self._layout.find("N")] if inputs.ndim == 3 else 0
-            states = self.begin_state(batch_size, ctx=inputs.context, dtype=inputs.dtype)
-        if isinstance(states, NDArray):
+            states = []  # zeros made from the input inside the graph (traces to one input)
+        elif isinstance(states, (NDArray, Symbol)):
             states = [states]
         if self._use_sequence_length:
             return super().__call__(inputs, list(states), sequence_length, **kwargs)
         return super().__call__(inputs, list(states), **kwargs)
 
-    def hybrid_forward(self, F: Any, inputs: NDArray, states: List[NDArray],
-                       sequence_length: Optional[NDArray] = None, **kwargs: Any) -> Any:
+    def hybrid_forward(self, F: Any, inputs: Any, states: List[Any],
+                       sequence_length: Optional[Any] = None, **kwargs: Any) -> Any:
         name = type(self).__name__
-        if isinstance(inputs, Symbol):
-            # no loop operator: the recurrence is unrolled, which needs the sequence length
-            raise MXNetValueError(f"{name}: cannot be traced (unrolling needs the sequence "
-                                  f"length of the data); hybridize() runs it imperatively")
+        if isinstance(inputs, NDArray):
+            self._check_call(name, inputs, states)
+        if self._use_sequence_length and sequence_length is None:
+            raise MXNetValueError(f"{name}: use_sequence_length=True needs sequence_length")
+        out = self._forward_kernel(F, inputs, states, sequence_length, **kwargs)
+        return out[0] if self.skip_states else out
+
+    def _check_call(self, name: str, inputs: NDArray, states: List[NDArray]) -> None:
         if inputs.ndim != 3:
             raise MXNetValueError(f"{name}: input data should be a rank-3 tensor in layout "
                                   f"{self._layout}; got shape {inputs.shape}")
-        batch_size = inputs.shape[self._layout.find("N")]
-        infos = self.state_info(batch_size)
+        infos = self.state_info(inputs.shape[self._layout.find("N")])
+        if not states:
+            return
         if len(states) != len(infos):
             raise MXNetValueError(f"{name}: expected {len(infos)} recurrent states; got "
                                   f"{len(states)}")
@@ -175,98 +173,48 @@ class _RNNLayer(HybridBlock):
             if state.shape != info["shape"]:
                 raise MXNetValueError(f"{name}: invalid recurrent state shape. Expecting "
                                       f"{info['shape']}, got {state.shape}.")
-        if self._use_sequence_length and sequence_length is None:
-            raise MXNetValueError(f"{name}: use_sequence_length=True needs sequence_length")
-        out = self._forward_kernel(F, inputs, states, sequence_length, **kwargs)
-        return out[0] if self.skip_states else out
 
-    # -- the recurrence ---------------------------------------------------------------------------
-    def _forward_kernel(self, F: Any, inputs: NDArray, states: List[NDArray],
-                        sequence_length: Optional[NDArray], **params: NDArray
-                        ) -> Tuple[NDArray, List[NDArray]]:
+    # -- the recurrence: MXNet's fused RNN operator ---------------------------------------------
+    def _flat_parameters(self, F: Any, params: Dict[str, Any]) -> Any:
+        """Every weight, then every bias, flattened in the fused operator's order."""
+        names = [f"{side}{i}_{group}_weight" for i in range(self._num_layers)
+                 for side in "lr"[:self._dir] for group in ("i2h", "h2h", "h2r")
+                 if group != "h2r" or self._projection_size is not None]
+        names += [f"{side}{i}_{group}_bias" for i in range(self._num_layers)
+                  for side in "lr"[:self._dir] for group in ("i2h", "h2h")]
+        return F.concat(*[F.reshape(params[n], shape=(-1,)) for n in names], dim=0)
+
+    def _zero_states(self, F: Any, inputs: Any) -> List[Any]:
+        """Zero initial states shaped from the time-major ``inputs`` by graph ops."""
+        column = F.sum(F.zeros_like(inputs), axis=(0, 2), keepdims=True)  # (1, N, 1)
+        rows = self._num_layers * self._dir
+        states = [F.tile(column, reps=(rows, 1, self._projection_size or self._hidden_size))]
+        if self._mode == "lstm":
+            states.append(F.tile(column, reps=(rows, 1, self._hidden_size)))
+        return states
+
+    def _forward_kernel(self, F: Any, inputs: Any, states: List[Any],
+                        sequence_length: Optional[Any], **params: Any) -> Tuple[Any, List[Any]]:
         if self._layout == "NTC":
             inputs = F.swapaxes(inputs, dim1=0, dim2=1)
-        is_lstm = self._mode == "lstm"
-        h_init = _split_steps(F, states[0], 0)
-        c_init = _split_steps(F, states[1], 0) if is_lstm else [None] * len(h_init)
-        h_last: List[NDArray] = []
-        c_last: List[NDArray] = []
-        layer_input = inputs
-        for i in range(self._num_layers):
-            outputs = []
-            for d, side in enumerate("lr"[:self._dir]):
-                index = i * self._dir + d
-                sequence = layer_input
-                if side == "r":
-                    sequence = _sequence_reverse(F, sequence, sequence_length)
-                output, h, c = self._run_direction(F, sequence, h_init[index], c_init[index],
-                                                   f"{side}{i}_", params, sequence_length)
-                if side == "r":
-                    output = _sequence_reverse(F, output, sequence_length)
-                outputs.append(output)
-                h_last.append(h)
-                if is_lstm:
-                    c_last.append(c)
-            layer_input = outputs[0] if len(outputs) == 1 else F.concat(*outputs, dim=2)
-            if self._dropout > 0 and i < self._num_layers - 1:
-                layer_input = F.Dropout(layer_input, p=self._dropout)
-        new_states = [F.stack(*h_last, axis=0)]
-        if is_lstm:
-            new_states.append(F.stack(*c_last, axis=0))
-        outputs = layer_input
+        if not states:
+            states = self._zero_states(F, inputs)
+        extra = {}
+        if self._use_sequence_length:
+            extra["sequence_length"] = sequence_length
+        result = F.RNN(inputs, self._flat_parameters(F, params), *states,
+                       state_size=self._hidden_size, num_layers=self._num_layers,
+                       bidirectional=self._dir == 2, mode=self._mode, p=self._dropout,
+                       state_outputs=True, projection_size=self._projection_size,
+                       lstm_state_clip_min=self._lstm_state_clip_min,
+                       lstm_state_clip_max=self._lstm_state_clip_max,
+                       lstm_state_clip_nan=self._lstm_state_clip_nan,
+                       use_sequence_length=self._use_sequence_length, **extra)
+        n_states = 2 if self._mode == "lstm" else 1
+        outputs, new_states = result[0], [result[i + 1] for i in range(n_states)]
         if self._layout == "NTC":
             outputs = F.swapaxes(outputs, dim1=0, dim2=1)
         return outputs, new_states
-
-    def _run_direction(self, F: Any, sequence: NDArray, h: NDArray, c: Optional[NDArray],
-                       prefix: str, params: Dict[str, NDArray],
-                       valid_length: Optional[NDArray]
-                       ) -> Tuple[NDArray, NDArray, Optional[NDArray]]:
-        """One direction of one layer over a time-major ``sequence``."""
-        units = self._gates * self._hidden_size
-        h2h_weight = params[prefix + "h2h_weight"]
-        h2h_bias = params[prefix + "h2h_bias"]
-        projected = F.FullyConnected(sequence, params[prefix + "i2h_weight"],
-                                     params[prefix + "i2h_bias"], num_hidden=units,
-                                     flatten=False)
-        steps = _split_steps(F, projected, 0)
-        masks = None
-        if valid_length is not None:
-            masks = _split_steps(F, _time_mask(F, projected, valid_length, 0), 0)
-        outputs = []
-        for t, i2h in enumerate(steps):
-            h2h = F.FullyConnected(h, h2h_weight, h2h_bias, num_hidden=units)
-            new_c = None
-            if self._mode == "lstm":
-                new_h, new_c = _lstm_step(F, i2h, h2h, c)
-                new_c = self._clip_state(F, new_c)
-                if self._projection_size is not None:
-                    new_h = F.FullyConnected(new_h, params[prefix + "h2r_weight"], None,
-                                             num_hidden=self._projection_size, no_bias=True)
-            elif self._mode == "gru":
-                new_h = _gru_step(F, i2h, h2h, h)
-            else:
-                new_h = _rnn_step(F, i2h, h2h, self._mode[len("rnn_"):])
-            if masks is None:
-                h, c = new_h, new_c
-                outputs.append(new_h)
-                continue
-            keep = masks[t]
-            h = F.broadcast_mul(new_h, keep) + F.broadcast_mul(h, 1 - keep)
-            if new_c is not None:
-                c = F.broadcast_mul(new_c, keep) + F.broadcast_mul(c, 1 - keep)
-            outputs.append(F.broadcast_mul(new_h, keep))
-        return F.stack(*outputs, axis=0), h, c
-
-    def _clip_state(self, F: Any, c: NDArray) -> NDArray:
-        low, high = self._lstm_state_clip_min, self._lstm_state_clip_max
-        if low is None and high is None:
-            return c
-        low = float("-inf") if low is None else float(low)
-        high = float("inf") if high is None else float(high)
-        if self._lstm_state_clip_nan:
-            c = F.where(c == c, c, F.zeros_like(c) + low)
-        return F.clip(c, a_min=low, a_max=high)
 
     # -- the equivalent stack of cells ---------------------------------------------------------
     def _unfuse(self) -> "rnn_cell.HybridSequentialRNNCell":

@@ -225,11 +225,52 @@ def test_bidirectional_unroll_traced_matches_imperative(layout):
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
 
 
-def test_rnn_layer_falls_back_with_a_reason():
-    layer = rnn.LSTM(4, input_size=3)
-    layer.initialize()
-    x = arr((5, 2, 3))
-    want = layer(x).asnumpy()
+@pytest.mark.parametrize("make, layout, with_length", [
+    (lambda: rnn.LSTM(4, num_layers=2, bidirectional=True, input_size=3), "TNC", False),
+    (lambda: rnn.GRU(4, layout="NTC", input_size=3), "NTC", False),
+    (lambda: rnn.RNN(4, activation="tanh", input_size=3, use_sequence_length=True), "TNC",
+     True),
+])
+def test_rnn_layers_hybridize_into_one_fused_node(make, layout, with_length):
+    layer = make()
+    layer.initialize(mx.init.Uniform(0.3))
+    shape = (5, 2, 3) if layout == "TNC" else (2, 5, 3)
+    extra = [mx.nd.array([5, 3])] if with_length else []
+
+    def run(x):
+        x.attach_grad()
+        with autograd.record():
+            out = layer(x, None, *extra) if extra else layer(x)
+            (out * out).sum().backward()
+        grads = {k: p.grad().asnumpy().copy() for k, p in layer.collect_params().items()}
+        return out.asnumpy(), x.grad.asnumpy(), grads
+
+    x = arr(shape)
+    want = run(x)
     layer.hybridize()
-    np.testing.assert_allclose(layer(x).asnumpy(), want, rtol=1e-6)
-    assert "sequence length" in str(layer._trace_error)
+    got = run(x)
+    assert layer._trace_error is None, repr(layer._trace_error)
+    ops = [n["op"] for n in __import__("json").loads(layer._cached_graph.symbol.tojson())["nodes"]]
+    assert ops.count("RNN") == 1
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-5, atol=1e-6)
+    for k in want[2]:
+        np.testing.assert_allclose(got[2][k], want[2][k], rtol=1e-4, atol=1e-6)
+    # another sequence length runs the same traced graph
+    longer = arr((7,) + shape[1:] if layout == "TNC" else shape[:1] + (7, 3))
+    hybrid = layer(longer, None, *extra) if extra else layer(longer)
+    layer.hybridize(False)
+    plain = layer(longer, None, *extra) if extra else layer(longer)
+    np.testing.assert_allclose(hybrid.asnumpy(), plain.asnumpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_exported_lstm_loads_as_a_symbol_block(tmp_path):
+    layer = rnn.LSTM(3, num_layers=2, input_size=4)
+    layer.initialize(mx.init.Uniform(0.3))
+    layer.hybridize()
+    x = arr((6, 2, 4))
+    want = layer(x).asnumpy()
+    layer.export(str(tmp_path / "lstm"), epoch=1)
+    loaded = mx.gluon.SymbolBlock.imports(str(tmp_path / "lstm-symbol.json"), ["data"],
+                                          str(tmp_path / "lstm-0001.params"))
+    np.testing.assert_allclose(loaded(x).asnumpy(), want, rtol=1e-5, atol=1e-6)

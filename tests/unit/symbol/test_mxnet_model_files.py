@@ -2,7 +2,8 @@
 
 The fixtures in tests/data/mxnet_models were written by tests/data/make_mxnet_model_fixture.py
 with MXNet 1.9.1: a Module checkpoint of a small CNN, a hybridized Gluon net's ``export``, the
-CNN graph in the pre-0.9 JSON layout, their inputs and MXNet's inference outputs.
+CNN graph in the pre-0.9 JSON layout, their inputs and MXNet's inference outputs; and by
+tests/data/make_mxnet_rnn_fixture.py: exported LSTM and GRU layers.
 
 The reverse direction (MXNet reads mxcore's files) runs MXNet in a subprocess: the Python here
 when it has ``mxnet``, else the interpreter MXCORE_MXNET_PYTHON names (MXNet 1.x needs
@@ -167,6 +168,21 @@ def test_gluon_symbolblock_imports_matches_mxnet():
                                          _path(info["params"]))
     out = block(mx.nd.array(np.load(_path(info["input"]))))
     _close(out.asnumpy(), np.load(_path(info["output"])))
+
+
+@pytest.mark.parametrize("name, state_shapes", [
+    ("lstm", [(4, 2, 5), (4, 2, 5)]),  # 2 layers x 2 directions, batch 2 (layout NTC)
+    ("gru", [(2, 6, 4)]),              # 2 layers, batch 6 (layout TNC)
+])
+def test_recurrent_layers_exported_by_mxnet_reproduce(name, state_shapes):
+    """tests/data/make_mxnet_rnn_fixture.py: the fused RNN op, _rnn_param_concat and
+    MXNet's flat weight layout (gate order, all weights then all biases)."""
+    names = [f"data{i}" for i in range(1 + len(state_shapes))]
+    block = mx.gluon.SymbolBlock.imports(_path(f"{name}-symbol.json"), names,
+                                         _path(f"{name}-0000.params"))
+    states = [mx.nd.zeros(shape) for shape in state_shapes]
+    out = block(mx.nd.array(np.load(_path(f"{name}-input.npy"))), *states)
+    _close(out.asnumpy(), np.load(_path(f"{name}-output.npy")))
 
 
 def test_legacy_hidden_attributes_upgraded_like_mxnet():
