@@ -502,9 +502,9 @@ def _as_list(arrays: Any, names: Sequence[str], what: str, ctx: Any,
         if not isinstance(arr, NDArray):
             raise MXNetTypeError(f"bind: {what}[{name!r}] must be an NDArray, got "
                                  f"{type(arr).__name__}")
-        if arr.stype != "default":
+        if arr.stype != "default" and not (what == "args_grad" and arr.stype == "row_sparse"):
             raise MXNetTypeError(f"bind: {what}[{name!r}] has storage type {arr.stype!r}; "
-                                 "only dense arrays can be bound")
+                                 "only dense arrays (and row_sparse gradients) can be bound")
         if ctx is not None and arr.context != ctx:
             raise MXNetValueError(f"bind: {what}[{name!r}] is on {arr.context}, the executor "
                                   f"on {ctx}")

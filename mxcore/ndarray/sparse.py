@@ -37,6 +37,7 @@ from ..dtypes import DEFAULT_DTYPE, normalize_dtype
 from .ndarray import NDArray, _wrap
 from .sparse_format import (
     _I64,
+    _canonical_csr,
     _check_shape,
     _coo_to_csr,
     _csr_to_dense,
@@ -255,6 +256,10 @@ class RowSparseNDArray(BaseSparseNDArray):
         """A copy of the row indices (int64)."""
         return self._aux[0].copy()
 
+    def retain(self, indices: Any) -> "RowSparseNDArray":
+        """The rows listed in ``indices`` only (see :func:`retain`)."""
+        return retain(self, indices)
+
     def asnumpy(self) -> np.ndarray:
         values, indices = self._host_parts()
         return _rsp_to_dense(values, indices, self._sp_shape)
@@ -305,7 +310,7 @@ class CSRNDArray(BaseSparseNDArray):
         return sps.csr_matrix((values, indices, indptr), shape=self._sp_shape)
 
     def check_format(self, full_check: bool = True) -> None:
-        check_csr(*self._host_csr(), self._sp_shape)
+        check_csr(*self._host_csr(), self._sp_shape, canonical=full_check)
 
     def __getitem__(self, key: Any) -> NDArray:
         rows = self._sp_shape[0]
@@ -316,12 +321,26 @@ class CSRNDArray(BaseSparseNDArray):
         if isinstance(key, slice):
             start, stop, step = key.indices(rows)
             if step == 1:
-                stop = max(start, stop)
-                values, indices, indptr = self._host_csr()
-                lo, hi = indptr[start], indptr[stop]
-                return make_csr(values[lo:hi], indices[lo:hi], indptr[start:stop + 1] - lo,
-                                (stop - start, self._sp_shape[1]), self._ctx, check=False)
+                return self._row_slice(start, max(start, stop))
         return _fallback("__getitem__", self)[key]
+
+
+    def _row_slice(self, start: int, stop: int) -> "CSRNDArray":
+        """Rows ``start:stop`` on the device (two row pointers are read back)."""
+        from ..ops.sparse_primitives import host_int
+        from .invoke import kernel_namespace
+
+        backend = self._ctx.backend
+        K = kernel_namespace(backend)
+        indptr = self._aux[0]._data
+        lo = host_int(backend, K.slice(indptr, (slice(start, start + 1),)))
+        hi = host_int(backend, K.slice(indptr, (slice(stop, stop + 1),)))
+        ptr = K.subtract(K.slice(indptr, (slice(start, stop + 1),)), _I64.type(lo))
+        parts = [K.slice(self._values._data, (slice(lo, hi),)), ptr,
+                 K.slice(self._aux[1]._data, (slice(lo, hi),))]
+        values, ptr, idx = (_wrap(K.copy(p), self._ctx) for p in parts)
+        return _new(CSRNDArray, values, [ptr, idx], (stop - start, self._sp_shape[1]),
+                    self._ctx)
 
 
 def _rebuild(stype: str, parts: List[np.ndarray], shape: Tuple[int, ...], device_type: str,
@@ -533,7 +552,11 @@ def csr_matrix(arg1: Any, shape: Any = None, ctx: Optional[Context] = None,
                 raise MXNetValueError("csr_matrix: indptr needs at least one entry")
             cols = int(indices.max()) + 1 if indices.size else 0
             shape = (indptr.size - 1, cols)
-        return make_csr(values, indices, indptr, _check_shape(shape, "csr_matrix"), context)
+        shape = _check_shape(shape, "csr_matrix")
+        check_csr(values, indices, indptr, shape)
+        # kernels rely on unique entries: sort each row's columns, add up duplicates
+        values, indices, indptr = _canonical_csr(values, indices, indptr, shape)
+        return make_csr(values, indices, indptr, shape, context, check=False)
     if isinstance(arg1, tuple) and len(arg1) == 2 and isinstance(arg1[1], tuple):
         dt = _default_dtype(arg1[0], dtype)
         values = _host_values(arg1[0], dt).reshape(-1)
@@ -607,9 +630,11 @@ def array(source_array: Any, ctx: Optional[Context] = None, dtype: Any = None
 
 def __getattr__(name: str) -> Any:
     """``mx.nd.sparse.<op>``: the dense operator (sparse inputs fall back to dense)."""
-    from . import op as _ops
+    from .. import ndarray as _nd
 
-    fn = getattr(_ops, name, None)
+    fn = getattr(_nd.op, name, None)
+    if fn is None and name in ("add", "subtract", "multiply", "divide"):
+        fn = getattr(_nd, name)  # array-or-scalar helpers; sparse kernels where they exist
     if fn is None or name.startswith("__"):
         raise AttributeError(f"module 'mxcore.ndarray.sparse' has no attribute {name!r}")
     return fn

@@ -73,8 +73,9 @@ def check_rsp(values: np.ndarray, indices: np.ndarray, shape: Tuple[int, ...]) -
 
 
 def check_csr(values: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
-              shape: Tuple[int, ...]) -> None:
-    """Raise MXNetValueError unless the parts form a valid CSR matrix."""
+              shape: Tuple[int, ...], canonical: bool = False) -> None:
+    """Raise MXNetValueError unless the parts form a valid CSR matrix (with ``canonical``,
+    also unless each row's column indices are sorted and unique)."""
     if len(shape) != 2:
         raise MXNetValueError(f"csr: the shape must be 2-D, got {shape}")
     if values.ndim != 1 or indices.ndim != 1 or indptr.ndim != 1:
@@ -89,6 +90,27 @@ def check_csr(values: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
         raise MXNetValueError("csr: indptr must start at 0, never decrease and end at nnz")
     if indices.size and (indices.min() < 0 or indices.max() >= shape[1]):
         raise MXNetValueError(f"csr: column indices must lie in [0, {shape[1]})")
+    if canonical and not _csr_is_canonical(indices, indptr):
+        raise MXNetValueError("csr: column indices must be sorted and unique within each row")
+
+
+def _csr_is_canonical(indices: np.ndarray, indptr: np.ndarray) -> bool:
+    """Whether every row's column indices are strictly ascending."""
+    if indices.size < 2:
+        return True
+    ascending = np.diff(indices) > 0
+    ascending[indptr[1:-1][(indptr[1:-1] > 0) & (indptr[1:-1] < indices.size)] - 1] = True
+    return bool(ascending.all())
+
+
+def _canonical_csr(values: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
+                   shape: Tuple[int, ...]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Valid CSR parts with each row's columns sorted and duplicates added up (as SciPy's
+    ``sum_duplicates``); unchanged when already so."""
+    if _csr_is_canonical(indices, indptr):
+        return values, indices, indptr
+    rows = np.repeat(np.arange(shape[0], dtype=_I64), np.diff(indptr))
+    return _coo_to_csr(values, rows, indices, shape)
 
 
 def _rsp_to_dense(values: np.ndarray, indices: np.ndarray, shape: Tuple[int, ...]

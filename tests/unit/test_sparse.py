@@ -280,3 +280,37 @@ def test_sparse_module_forwards_to_dense_ops():
     assert np.array_equal(y.asnumpy(), DENSE @ np.ones((3, 2)))
     with pytest.raises(AttributeError):
         mx.nd.sparse.no_such_op  # noqa: B018
+
+
+def test_csr_from_parts_sorts_columns_and_adds_duplicates():
+    x = mx.nd.sparse.csr_matrix(([1.0, 2.0, 3.0, 4.0], [2, 0, 0, 1], [0, 3, 4]), shape=(2, 3))
+    assert x.indices.asnumpy().tolist() == [0, 2, 1]
+    assert x.data.asnumpy().tolist() == [5.0, 1.0, 4.0]
+    assert np.array_equal(x.asnumpy(), [[5, 0, 1], [0, 4, 0]])
+    x.check_format()
+
+
+def test_check_format_full_check_wants_sorted_unique_columns():
+    bad = sparse.make_csr(np.ones(2, np.float32), np.array([1, 0]), np.array([0, 2]), (1, 3),
+                          mx.cpu(), check=False)
+    bad.check_format(full_check=False)
+    with pytest.raises(MXNetError, match="sorted and unique"):
+        bad.check_format()
+
+
+def test_csr_row_slices_on_the_device():
+    x = mx.nd.array(DENSE).tostype("csr")
+    for key in (slice(0, 0), slice(1, 3), slice(3, 10), 0, -1):
+        part = x[key]
+        assert part.stype == "csr"
+        want = DENSE[key] if isinstance(key, slice) else DENSE[key:key + 1 or None]
+        assert np.array_equal(part.asnumpy(), want)
+        part.check_format()
+
+
+def test_row_sparse_retain_method():
+    x = mx.nd.array(DENSE).tostype("row_sparse")
+    kept = x.retain(mx.nd.array([2, 0], dtype="int64"))
+    want = np.zeros_like(DENSE)
+    want[[0, 2]] = DENSE[[0, 2]]
+    assert kept.stype == "row_sparse" and np.array_equal(kept.asnumpy(), want)
