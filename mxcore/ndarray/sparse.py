@@ -465,9 +465,13 @@ def cast_storage(x: NDArray, stype: str) -> NDArray:
     if x.stype == stype:
         return x.copy()
     if stype == "default":
+        from ..base import NotImplementedForBackend
         from ..ops.sparse_kernels import to_dense
 
-        return to_dense(x)
+        try:
+            return to_dense(x)
+        except NotImplementedForBackend:  # no scatter primitives: convert on the host
+            return _upload(x.asnumpy(), x.context)
     ctx = x.context
     host = x.asnumpy()
     if stype == "default":

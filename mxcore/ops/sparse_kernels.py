@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, Sequence
 import numpy as np
 
 from .. import autograd as _ag
+from ..base import NotImplementedForBackend
 from ..ndarray.invoke import CAPTURE, diagnose, kernel_namespace, resolve_kernel
 from ..ndarray.ndarray import NDArray, _wrap
 from ..ndarray.sparse import CSRNDArray, RowSparseNDArray, _new
@@ -83,6 +84,8 @@ def run(op: Any, inputs: Sequence[NDArray], attrs: dict, out: Any) -> Any:
             raise diagnose(op.name, inputs, ctx.backend.name, exc) from exc
     try:
         result = kernel(op, inputs, attrs, out)
+    except NotImplementedForBackend:
+        return NotImplemented  # a primitive the backend lacks: the dense fallback may work
     except Exception as exc:
         raise diagnose(op.name, inputs, ctx.backend.name, exc) from exc
     if result is NotImplemented:

@@ -180,3 +180,13 @@ def test_gluon_embedding_sparse_grad_trains_only_looked_up_rows():
     after = emb.weight.data().asnumpy()
     changed = np.flatnonzero(np.any(after != before, axis=1))
     np.testing.assert_array_equal(changed, [3, 5, 11])
+
+
+def test_missing_primitive_falls_back_to_dense(monkeypatch):
+    K = _K()
+    monkeypatch.delattr(K, "argsort")  # as on a backend without it
+    monkeypatch.setattr("mxcore.ndarray.sparse._WARNED", set())
+    r = mx.nd.array(A.toarray()).tostype("row_sparse")
+    with pytest.warns(StorageFallbackWarning, match="elemwise_sub"):
+        out = mx.nd.elemwise_sub(r, r * 2)
+    np.testing.assert_allclose(out.asnumpy(), -A.toarray())
