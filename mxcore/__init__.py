@@ -39,10 +39,18 @@ from . import ndarray as nd  # noqa: E402
 from . import symbol as sym  # noqa: E402
 from .attribute import *  # noqa: E402,F401,F403
 from .base import MXNetError  # noqa: E402
-from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus  # noqa: E402
+from .context import (  # noqa: E402
+    Context,
+    cpu,
+    cpu_pinned,
+    current_context,
+    gpu,
+    num_gpus,
+    opencl,
+)
 
 __all__ = ["MXNetError", "Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus",
            "nd", "ndarray", "autograd", "backend", "context", "engine", "random", "test_utils",
            "base", "ops", "gluon", "init", "initializer", "optimizer", "metric", "lr_scheduler",
            "sym", "symbol", "executor", "mod", "module", "io", "model", "callback",
-           "attribute", "kv", "kvstore"]
+           "attribute", "kv", "kvstore", "opencl"]

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Tuple, Union
 from .backend.registry import get_backend, on_selection_change, registry
 from .base import BackendUnavailableError, MXNetValueError
 
-__all__ = ["Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus",
+__all__ = ["Context", "cpu", "gpu", "opencl", "cpu_pinned", "current_context", "num_gpus",
            "gpu_memory_info", "device_type_id", "device_type_from_id"]
 
 # MXNet's numeric device-type ids (kept for .params compatibility); new types get fresh ids
@@ -149,6 +149,11 @@ def cpu_pinned(device_id: int = 0) -> Context:
 def gpu(device_id: int = 0) -> Context:
     """The GPU context ``gpu(device_id)``."""
     return Context("gpu", device_id)
+
+
+def opencl(device_id: int = 0) -> Context:
+    """The OpenCL context ``opencl(device_id)`` (served by the ``mxcore-opencl`` backend)."""
+    return Context("opencl", device_id)
 
 
 def current_context() -> Context:

@@ -94,7 +94,8 @@ def apply() -> bool:
             return False
         libc = ctypes.CDLL(None, use_errno=True)
         info = _DlInfo()
-        if not libc.dladdr(ctypes.cast(lib.POclIcdGetPlatformIDsKHR, ctypes.c_void_p), ctypes.byref(info)):
+        anchor = ctypes.cast(lib.POclIcdGetPlatformIDsKHR, ctypes.c_void_p)
+        if not libc.dladdr(anchor, ctypes.byref(info)):
             return False
         addr = info.fbase + value
         fn = ctypes.CFUNCTYPE(_StringRef)(addr)

@@ -112,7 +112,7 @@ def _source(rt: Any, expr: str, types: Sequence[str], modes: str, tname: str, on
     params = ["long n", "int nd", "__global const long* geo", "__global O* out", "long o_off"]
     loads = []
     idx = []
-    for i, (t, m) in enumerate(zip(types, modes)):
+    for i, m in enumerate(modes):
         v = NAMES[i]
         if m == "s":
             params.append(f"T{v.upper()} {v}")

@@ -60,7 +60,11 @@ def probe() -> "tuple[Optional[Any], Optional[str]]":
         return None, (f"PyOpenCL is not importable ({exc.__class__.__name__}: {exc}); "
                       "pip install mxcore-opencl[pocl]")
     from . import _pocl_cpu
+    from .runtime import cache_dir
 
+    if os.environ.get("MXCORE_OPENCL_CACHE") and not os.environ.get("POCL_CACHE_DIR"):
+        # PoCL keeps its own kernel cache (PyOpenCL leaves PoCL builds to it): share the dir
+        os.environ["POCL_CACHE_DIR"] = os.path.join(cache_dir(), "pocl")
     _pocl_cpu.apply()
     try:
         platforms = cl.get_platforms()

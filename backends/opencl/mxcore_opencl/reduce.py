@@ -13,7 +13,7 @@ import numpy as np
 
 from .array import CLArray, collapse
 from .codegen import ctype, elementwise, new_array, pragmas, store
-from .movement import as_contiguous, basic_view, flip, transpose
+from .movement import flip, transpose
 
 __all__ = ["make", "rows"]
 
@@ -275,4 +275,3 @@ def make(rt: Any) -> Dict[str, Callable]:
     return k
 
 
-_unused = (basic_view,)

@@ -101,7 +101,7 @@ class Runtime:
         """Launch ``kern`` over ``n`` work-items (rounded up; kernels guard their range)."""
         if n <= 0:
             return
-        group = local or (64 if n >= 64 else 1)
+        group = local or 64
         total = (n + group - 1) // group * group
         kern(self.queue, (total,), (group,), *args)
 
