@@ -192,12 +192,24 @@ CASES = [
                        ("sign", np.sign), ("relu", lambda x: np.maximum(x, 0)))],
     Case("clip", [Input((4, 5), **_CSR)], lambda x, a_min, a_max: np.clip(x, a_min, a_max),
          {"a_min": -1.0, "a_max": 1.0}, dtypes=_F, out_stype="csr", name="csr", grad=False),
-    # -- reductions of CSR ----------------------------------------------------------------
+    # -- reductions ----------------------------------------------------------------
     *[Case(op, [Input((4, 5), **_CSR)], _csr_reduce(fn), attrs, dtypes=_F, grad=False,
            name=f"csr_{label}")
       for op, fn in (("sum", np.sum), ("mean", np.mean))
       for label, attrs in (("axis0", {"axis": 0}), ("axis1", {"axis": 1}),
                            ("all", {}), ("axis1_keepdims", {"axis": 1, "keepdims": True}))],
+    *[Case("sum" if op == "sum" else "mean", [Input((5, 3), **_RSP)], _csr_reduce(fn), attrs,
+           dtypes=_F, grad=False, name=f"rsp_{label}")
+      for op, fn in (("sum", np.sum), ("mean", np.mean))
+      for label, attrs in (("axis0", {"axis": 0}), ("axis1", {"axis": 1}), ("all", {}))],
+    *[Case("norm", [Input(shape, **kind)], lambda x, ord=2, **_: np.reshape(
+        np.sum(np.abs(x)) if ord == 1 else np.sqrt(np.sum(x * x)), (1,)), attrs, dtypes=_F,
+        grad=False, name=f"{kind['stype']}_ord{attrs.get('ord', 2)}")
+      for shape, kind in (((5, 3), _RSP), ((4, 5), _CSR)) for attrs in ({}, {"ord": 1})],
+    Case("Cast", [Input((4, 5), **_CSR)], lambda x, dtype: x, {"dtype": "float64"},
+         dtypes=("float32",), out_stype="csr", grad=False, name="csr"),
+    Case("dot", [Input((4, 5), **_CSR), Input((5, 3), **_RSP)], _dot_ref, dtypes=_F,
+         out_stype="default", grad=False, name="csr_rsp"),
     Case("where", [Input((4, 5), **_CSR), Input((4, 5)), Input((4, 5))], _where_ref,
          dtypes=_F, out_stype="default", name="csr_condition"),
     # -- retain -----------------------------------------------------------------------------

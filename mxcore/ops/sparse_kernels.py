@@ -118,6 +118,8 @@ def _dot(op, inputs, attrs, out):
     if attrs["transpose_b"]:
         return NotImplemented
     ta, want = attrs["transpose_a"], attrs["forward_stype"]
+    if lhs.stype == "csr" and rhs.stype == "row_sparse" and rhs.ndim == 2:
+        rhs = to_dense(rhs)  # MXNet's dot(csr, row_sparse): the rows made dense on the device
     if lhs.stype == "csr" and rhs.stype == "default" and rhs.ndim in (1, 2):
         result = _csr_dot(lhs, rhs, ta)
     elif (lhs.stype == "default" and rhs.stype == "csr" and lhs.ndim == 2 and not ta):
@@ -284,6 +286,7 @@ ZERO_PRESERVING = (
     "abs", "sign", "square", "sqrt", "negative", "relu", "sin", "tan", "arcsin", "arctan",
     "sinh", "tanh", "arcsinh", "arctanh", "expm1", "log1p", "floor", "ceil", "trunc", "rint",
     "fix", "round", "degrees", "radians", "_mul_scalar", "_div_scalar", "_copy", "cbrt",
+    "Cast", "BlockGrad",
 )
 
 
@@ -312,13 +315,32 @@ def _zeros_like(op, inputs, attrs, out):
     return zeros(x.stype, x.shape, ctx=x._ctx, dtype=x.dtype)
 
 
-# -- reductions on CSR ------------------------------------------------------------------------
+# -- reductions ---------------------------------------------------------------------------------
+@sparse_kernel("norm")
+def _norm(op, inputs, attrs, out):
+    (x,) = inputs
+    if attrs["axis"] is not None or attrs["keepdims"] or attrs["ord"] not in (1, 2):
+        return NotImplemented
+    K = _K(x)
+    values = x._values._data
+    if attrs["ord"] == 2:
+        total = K.sqrt(K.sum(K.square(values), None, False))
+    else:
+        total = K.sum(K.abs(values), None, False)
+    total = K.reshape(total, (1,))
+    if attrs["out_dtype"] is not None:
+        total = K.cast(total, attrs["out_dtype"])
+    return _wrap(total, x._ctx)
+
+
 @sparse_kernel("sum", "mean")
 def _reduce(op, inputs, attrs, out):
     (x,) = inputs
-    axis, keepdims = attrs["axis"], attrs["keepdims"]
-    if x.stype != "csr" or attrs.get("exclude"):
+    if attrs.get("exclude"):
         return NotImplemented
+    if x.stype == "row_sparse":
+        return _reduce_rsp(op, x, attrs["axis"], attrs["keepdims"])
+    axis, keepdims = attrs["axis"], attrs["keepdims"]
     if isinstance(axis, tuple):
         axis = axis[0] if len(axis) == 1 else (None if sorted(axis) == [0, 1] else axis)
     if axis is not None and not isinstance(axis, int):
@@ -346,6 +368,33 @@ def _reduce(op, inputs, attrs, out):
         data = K.divide(data, values.dtype.type(x.shape[axis]))
     if keepdims:
         data = K.reshape(data, (1, n) if axis == 0 else (m, 1))
+    return _wrap(data, x._ctx)
+
+
+def _reduce_rsp(op, x, axis, keepdims):
+    """sum/mean of a row_sparse array over all axes, over axis 0 (rows), or over axis 1 of a
+    2-D one; dense results."""
+    K = _K(x)
+    values = x._values._data
+    if isinstance(axis, tuple):
+        axis = axis[0] if len(axis) == 1 else (None if sorted(axis) == list(range(x.ndim))
+                                               else axis)
+    if keepdims or (axis is not None and not isinstance(axis, int)):
+        return NotImplemented
+    if axis is None:
+        data = K.reshape(K.sum(values, None, False), (1,))
+        count = x.size
+    elif axis % x.ndim == 0:
+        data = K.sum(values, (0,), False)
+        count = x.shape[0]
+    elif x.ndim == 2 and axis % 2 == 1:
+        data = sp.rsp_to_dense(K, K.sum(values, (1,), False), x._aux[0]._data, (x.shape[0],))
+        count = x.shape[1]
+    else:
+        return NotImplemented
+    if op.name == "mean":
+        data = K.divide(data, values.dtype.type(count)) if count else \
+            K.multiply(data, values.dtype.type(np.nan))
     return _wrap(data, x._ctx)
 
 
