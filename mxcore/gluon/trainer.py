@@ -354,13 +354,16 @@ class Trainer:
     def _allreduce_grads(self) -> None:
         if not self._kvstore:
             return
-        if self._kv is not None:
-            with autograd.pause():
-                for i, param in self._trainable():
-                    if self._update_on_kvstore:
-                        self._kv.pushpull(i, param.list_grad(), out=param.list_data())
-                    else:
-                        self._kv.pushpull(i, param.list_grad())
+        if self._kv is not None:  # one call: the store may fuse small keys
+            keys, grads, datas = [], [], []
+            for i, param in self._trainable():
+                keys.append(i)
+                grads.append(param.list_grad())
+                datas.append(param.list_data())
+            if keys:
+                with autograd.pause():
+                    self._kv.pushpull(keys, grads, out=datas if self._update_on_kvstore
+                                      else None)
             return
         with autograd.pause():
             for i, param in self._trainable():

@@ -30,6 +30,7 @@ __all__ = ["Comm", "get_comm", "mpi_available", "num_servers_from_env"]
 TAG_ABORT = 9001
 _DEFAULT_TIMEOUT = 300.0
 _GRACE_S = 1.0
+_SPIN_S = 2.0
 _COMM: Optional["Comm"] = None
 
 
@@ -145,28 +146,35 @@ class Comm:
         raise MXNetKVStoreError(f"{what}: stopping because another process failed ({self.failed})")
 
     def wait(self, req: Any, what: str) -> Any:
-        """Wait for ``req``; raise on a failure notice or after the timeout."""
+        """Wait for ``req``; raise on a failure notice or after the timeout.
+
+        MPI progresses non-blocking operations only inside MPI calls, so the first
+        ``_SPIN_S`` seconds poll without sleeping (as a blocking MPI call would); failure
+        notices are checked every few milliseconds, and a longer wait backs off to sleeps.
+        """
         MPI = self.MPI
         status = MPI.Status()
         try:
-            if req.Test(status):
-                return status
-            for _ in range(200):  # short spin: most collectives finish here
-                if req.Test(status):
-                    return status
-            deadline = time.monotonic() + self.timeout
+            start = time.monotonic()
+            deadline = start + self.timeout
+            spin_until = start + _SPIN_S
             pause = 1e-5
-            while True:
-                if req.Test(status):
-                    return status
+            polls = 0
+            while not req.Test(status):
+                polls += 1
+                if polls & 255:
+                    continue
+                now = time.monotonic()
                 self.check_failures(what)
-                if time.monotonic() > deadline:
+                if now > deadline:
                     self.failed = "timeout"
                     raise MXNetKVStoreError(
                         f"{what}: no answer from the other processes after {self.timeout:g}s "
                         "(MXNET_KVSTORE_TIMEOUT); a worker or server probably died or hangs")
-                time.sleep(pause)
-                pause = min(pause * 2, 2e-3)
+                if now > spin_until:
+                    time.sleep(pause)
+                    pause = min(pause * 2, 1e-3)
+            return status
         except MPI.Exception as exc:
             self.failed = str(exc)
             raise MXNetKVStoreError(f"{what}: MPI error: {exc}") from None

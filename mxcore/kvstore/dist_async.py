@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import itertools
+import time
 from typing import List
 
 import numpy as np
@@ -50,6 +51,8 @@ class DistAsyncKVStore(KVStoreBase):
                 "dist_async: no server ranks; launch with `mxcore-launch -n WORKERS -s SERVERS "
                 "script.py` or set MXNET_KVSTORE_NUM_SERVER (the last ranks become servers)")
         self._sid = next(_STORE_IDS)
+        #: seconds spent talking to the servers so far (an mxcore extension)
+        self.comm_seconds = 0.0
         atexit.register(self.close)
 
     @property
@@ -97,15 +100,19 @@ class DistAsyncKVStore(KVStoreBase):
             if self._compression is not None:
                 merged = self._compression.quantize(key, merged)
             host = host_buffer(merged)
+            start = time.perf_counter()
             send_request(self._comm, server_of(self._comm, key),
                          self._header("push", key, host), host)
+            self.comm_seconds += time.perf_counter() - start
 
     def _pull_source(self, key: Key) -> NDArray:
         stored = self._stored(key, "pull")
         host = np.empty(stored.shape, dtype=np.dtype(stored.dtype))
         source = server_of(self._comm, key)
+        start = time.perf_counter()
         send_request(self._comm, source, self._header("pull", key))
         recv_reply(self._comm, source, host, f"dist_async: pull of key {key!r}")
+        self.comm_seconds += time.perf_counter() - start
         write_back(stored, host)
         return stored
 

@@ -58,18 +58,18 @@ def update_params_on_kvstore(param_arrays: Sequence[List[NDArray]],
     updates, then pull the new weights to every device (MXNet's update_on_kvstore)."""
     if grad_arrays is None:
         raise MXNetValueError("update: the module was bound with for_training=False")
-    for i, (w_block, g_block) in enumerate(zip(param_arrays, grad_arrays)):
-        if g_block[0] is None:
-            continue
-        kvstore.pushpull(i, list(g_block), out=list(w_block))
+    keys = [i for i, g_block in enumerate(grad_arrays) if g_block[0] is not None]
+    if keys:  # one call: the store may fuse small keys
+        kvstore.pushpull(keys, [list(grad_arrays[i]) for i in keys],
+                         out=[list(param_arrays[i]) for i in keys])
 
 
 def reduce_grads_on_kvstore(grad_arrays: Sequence[List[Optional[NDArray]]],
                             kvstore: Any) -> None:
     """Replace every device's gradient by the sum over devices and workers."""
-    for i, g_block in enumerate(grad_arrays):
-        if g_block[0] is not None:
-            kvstore.pushpull(i, list(g_block))
+    keys = [i for i, g_block in enumerate(grad_arrays) if g_block[0] is not None]
+    if keys:
+        kvstore.pushpull(keys, [list(grad_arrays[i]) for i in keys])
 
 
 def update_params(param_arrays: Sequence[List[NDArray]],

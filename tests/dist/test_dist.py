@@ -181,3 +181,24 @@ def test_resume_after_failure_matches_uninterrupted_run(tmp_path):
         got = np.load(broken / f"resume4-{rank}.npz")
         for key in expected.files:
             np.testing.assert_allclose(got[key], expected[key], rtol=1e-6, atol=1e-7)
+
+
+def test_distributed_example_trains_and_resumes(tmp_path):
+    pytest.importorskip("sklearn", reason="the example reads scikit-learn's digits")
+    example = os.path.join(os.path.dirname(WORKER), "..", "..", "examples",
+                           "dist_gluon_mlp_digits.py")
+    mpiexec = _mpiexec()
+    prefix = str(tmp_path / "ckpt" / "digits")
+
+    def run(*args):
+        proc = subprocess.run([mpiexec, "-n", "2", sys.executable, example, "--optimizer",
+                               "sgd", *args], capture_output=True, text=True,
+                              timeout=LIMIT_S, env=dict(os.environ, OMP_NUM_THREADS="1"))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert proc.stdout.count("final test accuracy") == 1  # rank 0 reports
+        return float(proc.stdout.split("final test accuracy")[1].split()[0])
+
+    whole = run("--epochs", "2")
+    assert whole > 0.8
+    run("--epochs", "1", "--checkpoint", prefix)
+    assert run("--epochs", "2", "--checkpoint", prefix, "--resume", "1") == whole
