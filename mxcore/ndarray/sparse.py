@@ -332,12 +332,12 @@ class CSRNDArray(BaseSparseNDArray):
 
         backend = self._ctx.backend
         K = kernel_namespace(backend)
-        indptr = self._aux[0]._data
+        indptr = self._aux[0]._sync()
         lo = host_int(backend, K.slice(indptr, (slice(start, start + 1),)))
         hi = host_int(backend, K.slice(indptr, (slice(stop, stop + 1),)))
         ptr = K.subtract(K.slice(indptr, (slice(start, stop + 1),)), _I64.type(lo))
-        parts = [K.slice(self._values._data, (slice(lo, hi),)), ptr,
-                 K.slice(self._aux[1]._data, (slice(lo, hi),))]
+        parts = [K.slice(self._values._sync(), (slice(lo, hi),)), ptr,
+                 K.slice(self._aux[1]._sync(), (slice(lo, hi),))]
         values, ptr, idx = (_wrap(K.copy(p), self._ctx) for p in parts)
         return _new(CSRNDArray, values, [ptr, idx], (stop - start, self._sp_shape[1]),
                     self._ctx)

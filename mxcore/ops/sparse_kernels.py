@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, Sequence
 import numpy as np
 
 from .. import autograd as _ag
+from .. import engine as _engine
 from ..base import NotImplementedForBackend
 from ..ndarray.invoke import CAPTURE, diagnose, kernel_namespace, resolve_kernel
 from ..ndarray.ndarray import NDArray, _wrap
@@ -73,6 +74,8 @@ def run(op: Any, inputs: Sequence[NDArray], attrs: dict, out: Any) -> Any:
         return NotImplemented
     if CAPTURE.rec is not None:
         CAPTURE.rec.fail("sparse arrays")  # a compiled backward replays dense kernels only
+    if _engine._Current.is_async:
+        _engine.get().wait_all()  # kernels read and write components synchronously
     ctx = inputs[0]._ctx
     for x in inputs:
         if x._ctx is not ctx:
@@ -104,10 +107,11 @@ def _K(x: NDArray) -> Any:
 def to_dense(x: NDArray) -> NDArray:
     """A dense copy of the sparse ``x``, computed on its device."""
     K = _K(x)
+    parts = [x._values._sync()] + [a._sync() for a in x._aux]
     if x.stype == "row_sparse":
-        data = sp.rsp_to_dense(K, x._values._data, x._aux[0]._data, x.shape)
+        data = sp.rsp_to_dense(K, parts[0], parts[1], x.shape)
     else:
-        data = sp.csr_to_dense(K, x._values._data, x._aux[0]._data, x._aux[1]._data, x.shape)
+        data = sp.csr_to_dense(K, *parts, x.shape)
     return _wrap(data, x._ctx)
 
 

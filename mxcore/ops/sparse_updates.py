@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import engine as _engine
 from ..ndarray.invoke import CAPTURE, kernel_namespace, resolve_kernel
 from ..ndarray.ndarray import NDArray, _wrap
 from . import sparse_primitives as sp
@@ -25,10 +24,10 @@ def embedding_row_sparse_grad(out_grad: NDArray, data: NDArray, input_dim: int) 
     if CAPTURE.rec is not None:
         CAPTURE.rec.fail("row_sparse gradient")
     K = kernel_namespace(out_grad._ctx.backend)
-    og = out_grad._data if out_grad.stype == "default" else to_dense(out_grad)._data
+    og = out_grad._sync() if out_grad.stype == "default" else to_dense(out_grad)._data
     dim = og.shape[-1] if og.ndim else 1
     n = data.size
-    idx = K.reshape(fix_indices(K, data._data, input_dim, "clip"), (n,))
+    idx = K.reshape(fix_indices(K, data._sync(), input_dim, "clip"), (n,))
     uniq, inv = sp.unique_inverse(K, out_grad._ctx.backend, idx)
     values = sp.segment_rows(K, uniq.shape[0], inv, K.reshape(og, (n, dim)))
     return make_rsp(values, uniq, (input_dim, dim), out_grad._ctx)
@@ -67,8 +66,6 @@ def _lazy_update(op, inputs, attrs, out):
     if weight.stype != "default" or grad.stype != "row_sparse" or any(
             s.stype != "default" for s in states):
         return NotImplemented
-    if _engine._Current.is_async:
-        _engine.get().wait_all()
     ctx = weight._ctx
     kernel = op.kernel_cache.get(ctx) or resolve_kernel(op, ctx)
     if not attrs.get("lazy_update", True):
