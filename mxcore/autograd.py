@@ -288,6 +288,8 @@ def _ones_like(head: Any) -> Any:
     """The default head gradient: ones shaped like ``head`` (built without dispatch)."""
     nd = _nd()
     data = head._sync()
+    if data is None:  # a sparse head: its default gradient is dense ones
+        return nd.ones(head.shape, ctx=head.context, dtype=head.dtype)
     ones = head._ctx.backend.kernels["full"](data.shape, 1, data.dtype)
     return nd.ndarray._wrap(ones, head._ctx)
 

@@ -50,8 +50,8 @@ _NO_IDX = Input((0,), values=np.zeros(0, np.int64), dtype=_I64)
 
 
 # -- references on dense values -----------------------------------------------------------------
-def _dot_ref(a, b, transpose_a=False, forward_stype=None):
-    return (a.T if transpose_a else a) @ b
+def _dot_ref(a, b, transpose_a=False, transpose_b=False, forward_stype=None):
+    return (a.T if transpose_a else a) @ (b.T if transpose_b else b)
 
 
 def _rows_of(g):
@@ -148,6 +148,8 @@ CASES = [
          out_stype="csr", name="dense_csr"),
     Case("dot", [Input((3, 4)), Input((4, 5), **_CSR)], _dot_ref, {"forward_stype": "default"},
          dtypes=_F, out_stype="default", name="dense_csr_forward_stype"),
+    Case("dot", [Input((3, 5)), Input((4, 5), **_CSR)], _dot_ref, {"transpose_b": True},
+         dtypes=_F, out_stype="default", name="dense_csrT"),
     Case("dot", [Input((4, 5), **_CSR), Input((5,))], _dot_ref, dtypes=_F,
          out_stype="default", name="csr_vector"),
     Case("dot", [Input((0, 5), **_CSR), Input((5, 2))], _dot_ref, dtypes=_F, grad=False,

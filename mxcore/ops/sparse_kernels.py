@@ -119,9 +119,12 @@ def to_dense(x: NDArray) -> NDArray:
 @sparse_kernel("dot")
 def _dot(op, inputs, attrs, out):
     lhs, rhs = inputs
-    if attrs["transpose_b"]:
-        return NotImplemented
     ta, want = attrs["transpose_a"], attrs["forward_stype"]
+    if attrs["transpose_b"]:
+        if lhs.stype == "default" and rhs.stype == "csr" and lhs.ndim == 2 and not ta:
+            result = _dense_dot_csr_t(lhs, rhs)
+            return result if want in (None, "default") else _cast(result, want)
+        return NotImplemented
     if lhs.stype == "csr" and rhs.stype == "row_sparse" and rhs.ndim == 2:
         rhs = to_dense(rhs)  # MXNet's dot(csr, row_sparse): the rows made dense on the device
     if lhs.stype == "csr" and rhs.stype == "default" and rhs.ndim in (1, 2):
@@ -131,11 +134,24 @@ def _dot(op, inputs, attrs, out):
         want = want or "csr"  # MXNet's dot(default, csr) is csr unless forward_stype says
     else:
         return NotImplemented
-    if want is not None and want != result.stype:
-        from ..ndarray.sparse import cast_storage
+    return result if want is None or want == result.stype else _cast(result, want)
 
-        result = cast_storage(result, want)
-    return result
+
+def _cast(x: NDArray, stype: str) -> NDArray:
+    from ..ndarray.sparse import cast_storage
+
+    return cast_storage(x, stype)
+
+
+def _dense_dot_csr_t(lhs: NDArray, rhs: CSRNDArray) -> NDArray:
+    """Dense (m, n) times the transpose of CSR (k, n): column ``row_j`` of the result gains
+    ``lhs[:, col_j] * v_j`` (MXNet's dot(default, csr, transpose_b=True), dense)."""
+    K = _K(rhs)
+    values, indptr, indices = rhs._values._data, rhs._aux[0]._data, rhs._aux[1]._data
+    nnz = values.shape[0]
+    prod = K.multiply(K.take(lhs._data, indices, 1), K.reshape(values, (1, nnz)))
+    out = K.full((lhs.shape[0], rhs.shape[0]), 0, lhs.dtype)
+    return _wrap(K.scatter_add(out, 1, sp.row_ids(K, indptr, nnz), prod), lhs._ctx)
 
 
 def _product(name: str, ctx: Any) -> Callable:
@@ -179,7 +195,9 @@ def _dot_gradient(F, inputs, outputs, out_grads, needed, transpose_a, transpose_
         return [None, F.dot(lhs, g, transpose_a=not transpose_a)]
     if not needed[0]:
         return [None, None]
-    return [F.dot(g, rhs.tostype("default"), transpose_b=True), None]
+    if transpose_b:
+        return [F.dot(g, rhs, forward_stype="default"), None]
+    return [F.dot(g, rhs, transpose_b=True), None]
 
 
 _GRADIENTS["dot"] = _SparseGradOp("dot", _dot_gradient)

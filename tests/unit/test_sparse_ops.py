@@ -190,3 +190,21 @@ def test_missing_primitive_falls_back_to_dense(monkeypatch):
     with pytest.warns(StorageFallbackWarning, match="elemwise_sub"):
         out = mx.nd.elemwise_sub(r, r * 2)
     np.testing.assert_allclose(out.asnumpy(), -A.toarray())
+
+
+def test_backward_from_a_row_sparse_head():
+    x = mx.nd.sparse.csr_matrix(A)
+    w = mx.nd.ones((6, 2))
+    w.attach_grad()
+    with autograd.record():
+        y = mx.nd.dot(x, w, transpose_a=True)
+    assert y.stype == "row_sparse"
+    y.backward()  # default head gradient: ones
+    np.testing.assert_allclose(w.grad.asnumpy(), A @ np.ones((8, 2)), rtol=1e-6)
+
+
+def test_dense_times_csr_transposed():
+    d = RNG.standard_normal((3, 8)).astype(np.float32)
+    out = mx.nd.dot(mx.nd.array(d), mx.nd.sparse.csr_matrix(A), transpose_b=True)
+    assert out.stype == "default"
+    np.testing.assert_allclose(out.asnumpy(), d @ A.T, rtol=1e-5, atol=1e-6)
