@@ -35,8 +35,14 @@ from .utils import *  # noqa: E402,F401,F403
 
 _attach_fluent(_generated)
 
+from ..ops.namespaces import namespace_modules as _namespace_modules  # noqa: E402
+
+_namespaces = _namespace_modules(__name__, _generated)
+contrib, linalg, image = _namespaces["contrib"], _namespaces["linalg"], _namespaces["image"]
+
 __all__ = ["NDArray", "array", "empty", "zeros", "ones", "full", "arange", "linspace", "eye",
            "waitall", "sparse", "random", "op", "save", "load", "load_frombuffer",
            "cast_storage", "BaseSparseNDArray", "CSRNDArray", "RowSparseNDArray",
-           "from_dlpack", "to_dlpack_for_read", "to_dlpack_for_write"]
+           "from_dlpack", "to_dlpack_for_read", "to_dlpack_for_write", "contrib", "linalg",
+           "image"]
 __all__ += [n for n in _generated if not n.startswith("_") and n not in __all__]
