@@ -88,7 +88,11 @@ def indptr_from_rows(K: Any, rows: Any, n_rows: int) -> Any:
 
 
 def rsp_to_dense(K: Any, values: Any, idx: Any, shape: Tuple[int, ...]) -> Any:
-    return K.scatter_add(K.full(shape, 0, values.dtype), 0, idx, values)
+    """The dense array of row_sparse parts (rows are unique: one write each)."""
+    out = K.full(shape, 0, values.dtype)
+    if idx.shape[0]:
+        K.setitem(out, (idx,), values)
+    return out
 
 
 def csr_to_dense(K: Any, values: Any, indptr: Any, indices: Any, shape: Tuple[int, ...]
