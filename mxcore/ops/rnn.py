@@ -382,23 +382,15 @@ def _layer_inputs(K, data, mask, attrs, layer, previous):
                                           previous.shape))
 
 
-def _forward(K, *arrays, rng=None, is_train=False, **attrs):
-    data, params, state, state_cell, lengths = _unpack(arrays, attrs)
-    steps, batch, features = data.shape
+def _stack(K, cells, data, state, state_cell, mask, keep, lengths, attrs, stop):
+    """Run layers [0, stop): (each run layer's input, the last output, final h and c per
+    layer and direction)."""
     directions = 2 if attrs["bidirectional"] else 1
-    cells = _cells(K, params, attrs, features)
-    keep = _time_keep(K, lengths, steps, batch, data.dtype)
-    mask_shape = _mask_shape(attrs, steps, batch)
-    mask = None
-    if is_train and mask_shape != (0,):
-        p = attrs["p"]
-        kept = K.greater_equal(K.random_uniform(rng, 0.0, 1.0, mask_shape, np.dtype("float64")),
-                               np.float64(p))
-        mask = K.multiply(K.cast(kept, data.dtype), data.dtype.type(1.0 / (1.0 - p)))
-    hs, cs = [], []
+    inputs, hs, cs = [], [], []
     layer_out = data
-    for layer in range(attrs["num_layers"]):
+    for layer in range(stop):
         x = _layer_inputs(K, data, mask, attrs, layer, layer_out)
+        inputs.append(x)
         outs = []
         for d in range(directions):
             index = layer * directions + d
@@ -409,6 +401,23 @@ def _forward(K, *arrays, rng=None, is_train=False, **attrs):
             hs.append(h)
             cs.append(c)
         layer_out = outs[0] if directions == 1 else K.concat(outs, 2)
+    return inputs, layer_out, hs, cs
+
+
+def _forward(K, *arrays, rng=None, is_train=False, **attrs):
+    data, params, state, state_cell, lengths = _unpack(arrays, attrs)
+    steps, batch, features = data.shape
+    cells = _cells(K, params, attrs, features)
+    keep = _time_keep(K, lengths, steps, batch, data.dtype)
+    mask_shape = _mask_shape(attrs, steps, batch)
+    mask = None
+    if is_train and mask_shape != (0,):
+        p = attrs["p"]
+        kept = K.greater_equal(K.random_uniform(rng, 0.0, 1.0, mask_shape, np.dtype("float64")),
+                               np.float64(p))
+        mask = K.multiply(K.cast(kept, data.dtype), data.dtype.type(1.0 / (1.0 - p)))
+    _, layer_out, hs, cs = _stack(K, cells, data, state, state_cell, mask, keep, lengths,
+                                  attrs, attrs["num_layers"])
     hy = K.concat([K.reshape(h, (1,) + h.shape) for h in hs], 0)
     if attrs["mode"] == "lstm":
         cy = K.concat([K.reshape(c, (1,) + c.shape) for c in cs], 0)
@@ -432,21 +441,10 @@ def _backward(K, *arrays, **attrs):
                                   attrs["state_size"], features, attrs["projection_size"])
     keep = _time_keep(K, lengths, steps, batch, data.dtype)
     # recompute every layer's input (the forward kept only the last output)
-    inputs = []
-    layer_out = data
-    for layer in range(attrs["num_layers"]):
-        x = _layer_inputs(K, data, mask, attrs, layer, layer_out)
-        inputs.append(x)
-        if layer == attrs["num_layers"] - 1:
-            break
-        outs = []
-        for d in range(directions):
-            index = layer * directions + d
-            seq = x if d == 0 else reverse_in_time(K, x, lengths)
-            out, _, _, _ = _run(K, cells[index], seq, _state_row(K, state, index),
-                                _state_row(K, state_cell, index), keep, False)
-            outs.append(out if d == 0 else reverse_in_time(K, out, lengths))
-        layer_out = outs[0] if directions == 1 else K.concat(outs, 2)
+    last = attrs["num_layers"] - 1
+    inputs, below, _, _ = _stack(K, cells, data, state, state_cell, mask, keep, lengths,
+                                 attrs, last)
+    inputs.append(_layer_inputs(K, data, mask, attrs, last, below))
     pieces: Dict[int, Any] = {}
     d_state_rows: List[Any] = [None] * len(cells)
     d_cell_rows: List[Any] = [None] * len(cells)
