@@ -187,15 +187,19 @@ def test_capture_hook_cleared_after_error(monkeypatch):
     assert CAPTURE.rec is None
 
 
+def _deep_mlp(depth, hidden, act_type, classes):
+    y = mx.sym.Variable("data")
+    for i in range(depth):
+        y = mx.sym.Activation(mx.sym.FullyConnected(y, num_hidden=hidden, name=f"fc{i}"),
+                              act_type=act_type)
+    return mx.sym.SoftmaxOutput(mx.sym.FullyConnected(y, num_hidden=classes, name="out"),
+                                name="sm")
+
+
 def test_compiled_training_frees_activations():
     import tracemalloc
 
-    x = mx.sym.Variable("data")
-    y = x
-    for i in range(6):
-        y = mx.sym.Activation(mx.sym.FullyConnected(y, num_hidden=256, name=f"fc{i}"),
-                              act_type="relu")
-    y = mx.sym.SoftmaxOutput(mx.sym.FullyConnected(y, num_hidden=10, name="out"), name="sm")
+    y = _deep_mlp(6, 256, "relu", 10)
     shapes = {"data": (100, 256), "sm_label": (100,)}
 
     def peak(exe):
@@ -226,13 +230,7 @@ def test_compiled_training_frees_activations():
 
 
 def test_training_plan_before_and_after_the_backward_graph_is_known():
-    x = mx.sym.Variable("data")
-    y = x
-    for i in range(4):
-        y = mx.sym.Activation(mx.sym.FullyConnected(y, num_hidden=32, name=f"fc{i}"),
-                              act_type="tanh")
-    y = mx.sym.SoftmaxOutput(mx.sym.FullyConnected(y, num_hidden=4, name="out"), name="sm")
-    exe = _bind(y, {"data": (16, 32), "sm_label": (16,)}, scale=0.05)
+    exe = _bind(_deep_mlp(4, 32, "tanh", 4), {"data": (16, 32), "sm_label": (16,)}, scale=0.05)
     before = exe.memory_stats()
     assert before["training_basis"].startswith("static estimate")
     for _ in _steps(exe, 2):
