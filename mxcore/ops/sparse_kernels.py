@@ -420,6 +420,46 @@ def _reduce_rsp(op, x, axis, keepdims):
     return _wrap(data, x._ctx)
 
 
+# -- row selection on CSR ----------------------------------------------------------------------
+@sparse_kernel("take")
+def _take(op, inputs, attrs, out):
+    """take(csr, indices) along axis 0: the rows, as CSR (NDArrayIter batches, shuffles)."""
+    from .indexing import fix_indices
+
+    x, idx = inputs
+    if (x.stype != "csr" or idx.stype != "default" or idx.ndim != 1
+            or attrs["axis"] not in (0, -2)):
+        return NotImplemented
+    K = _K(x)
+    m, n = x.shape
+    rows = fix_indices(K, idx._data, m, attrs["mode"])
+    values, indptr, indices = sp.csr_take_rows(K, x._ctx.backend, x._values._data,
+                                               x._aux[0]._data, x._aux[1]._data, rows)
+    return make_csr_parts(values, indptr, indices, (idx.size, n), x._ctx)
+
+
+@sparse_kernel("slice", "slice_axis")
+def _slice(op, inputs, attrs, out):
+    """Rows ``begin:end`` (step 1, all columns) of a CSR matrix, as CSR."""
+    (x,) = inputs
+    if x.stype != "csr":
+        return NotImplemented
+    m = x.shape[0]
+    if op.name == "slice_axis":
+        if attrs["axis"] not in (0, -2):
+            return NotImplemented
+        bounds = slice(attrs["begin"], attrs["end"])
+    else:
+        begin, end, step = attrs["begin"], attrs["end"], attrs["step"]
+        if len(begin) > 2 or len(end) != len(begin) or any(s not in (None, 1) for s in step):
+            return NotImplemented
+        if len(begin) == 2 and (begin[1] not in (None, 0) or end[1] not in (None, x.shape[1])):
+            return NotImplemented
+        bounds = slice(begin[0] if begin else None, end[0] if end else None)
+    start, stop, _ = bounds.indices(m)
+    return x._row_slice(start, max(start, stop))
+
+
 # -- where with a CSR condition ----------------------------------------------------------------
 @sparse_kernel("where")
 def _where(op, inputs, attrs, out):

@@ -14,7 +14,7 @@ import numpy as np
 
 __all__ = ["I64", "host_int", "row_ids", "unique_inverse", "align_rows", "csr_coords",
            "indptr_from_rows", "rsp_to_dense", "csr_to_dense", "csr_dot_dense",
-           "csr_t_dot_dense", "dense_dot_csr", "segment_rows"]
+           "csr_t_dot_dense", "dense_dot_csr", "segment_rows", "csr_take_rows"]
 
 I64 = np.dtype("int64")
 
@@ -124,3 +124,19 @@ def dense_dot_csr(K: Any, dense: Any, values: Any, indptr: Any, indices: Any, n:
     nnz = values.shape[0]
     prod = K.multiply(K.take(dense, row_ids(K, indptr, nnz), 1), K.reshape(values, (1, nnz)))
     return K.scatter_add(K.full((dense.shape[0], n), 0, dense.dtype), 1, indices, prod)
+
+
+def csr_take_rows(K: Any, backend: Any, values: Any, indptr: Any, indices: Any, rows: Any
+                  ) -> Tuple[Any, Any, Any]:
+    """CSR parts of the rows ``rows`` (int64, in range, any order or repeats) of a CSR
+    matrix (one host read: the number of entries gathered)."""
+    n = rows.shape[0]
+    m = indptr.shape[0] - 1
+    starts = K.take(_take1(K, indptr, 0, m), rows, 0)
+    lengths = K.subtract(K.take(_take1(K, indptr, 1, m + 1), rows, 0), starts)
+    new_ptr = K.concat([K.full((1,), 0, I64), K.cumsum(lengths, 0)], 0)
+    nnz = host_int(backend, _take1(K, new_ptr, n, n + 1))
+    row_of = row_ids(K, new_ptr, nnz)
+    src = K.add(K.subtract(K.arange(0, nnz, 1, I64), K.take(new_ptr, row_of, 0)),
+                K.take(starts, row_of, 0))
+    return K.take(values, src, 0), new_ptr, K.take(indices, src, 0)

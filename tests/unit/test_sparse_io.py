@@ -156,3 +156,18 @@ def test_libsvm_argument_checks(tmp_path):
                          part_index=2)
     with pytest.raises(MXNetError, match="no such file"):
         mx.io.LibSVMIter(data_libsvm=str(tmp_path / "missing"), data_shape=(3,), batch_size=1)
+
+
+def test_ndarray_iter_batches_csr_data():
+    dense = np.arange(24, dtype=np.float32).reshape(6, 4)
+    dense[dense % 3 == 0] = 0
+    x = mx.nd.array(dense).tostype("csr")
+    it = mx.io.NDArrayIter(x, mx.nd.arange(6), batch_size=2, shuffle=True,
+                           last_batch_handle="discard")
+    seen = []
+    for batch in it:
+        rows = batch.label[0].asnumpy().astype(int)
+        assert batch.data[0].stype == "csr"
+        np.testing.assert_array_equal(batch.data[0].asnumpy(), dense[rows])
+        seen += rows.tolist()
+    assert sorted(seen) == list(range(6))
