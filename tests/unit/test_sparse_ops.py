@@ -4,7 +4,6 @@ through autograd."""
 
 import numpy as np
 import pytest
-import scipy.sparse as sps
 
 import mxcore as mx
 from mxcore import autograd
@@ -12,6 +11,8 @@ from mxcore.ndarray.invoke import kernel_namespace
 from mxcore.ndarray.sparse import StorageFallbackWarning
 from mxcore.ops import sparse_primitives as sp
 from mxcore.ops.registry import OPS
+
+sps = pytest.importorskip("scipy.sparse", reason="references are SciPy matrices")
 
 RNG = np.random.default_rng(7)
 A = sps.random(6, 8, density=0.3, format="csr", random_state=3, dtype=np.float32)
