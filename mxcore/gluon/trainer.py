@@ -146,7 +146,13 @@ class Trainer:
         self._updaters = [opt.get_updater(self._optimizer) for _ in self._contexts]
 
     def _reset_kvstore(self) -> None:
-        """Forget the store; it is set up again (from the current weights) on next use."""
+        """Forget the store; it is set up again (from the current weights) on next use.
+        A distributed store cannot be reset (as MXNet): load weights before creating the
+        Trainer."""
+        if self._kv is not None and self._distributed:
+            raise MXNetError("Cannot reset distributed KVStore: set or load parameters "
+                             "before creating the Trainer (or on every worker, then create "
+                             "a new Trainer).")
         self._kv_initialized = False
         self._kvstore = None
         self._update_on_kvstore = None

@@ -149,8 +149,9 @@ class Comm:
         """Wait for ``req``; raise on a failure notice or after the timeout.
 
         MPI progresses non-blocking operations only inside MPI calls, so the first
-        ``_SPIN_S`` seconds poll without sleeping (as a blocking MPI call would); failure
-        notices are checked every few milliseconds, and a longer wait backs off to sleeps.
+        ``_SPIN_S`` seconds poll without sleeping, yielding the CPU now and then (as a blocking
+        MPI call would); failure notices are checked between, and a longer wait backs off to
+        sleeps.
         """
         MPI = self.MPI
         status = MPI.Status()
@@ -174,6 +175,8 @@ class Comm:
                 if now > spin_until:
                     time.sleep(pause)
                     pause = min(pause * 2, 1e-3)
+                else:
+                    _yield()  # as MPICH's progress loop: let a descheduled peer run
             return status
         except MPI.Exception as exc:
             self.failed = str(exc)
@@ -213,6 +216,9 @@ class Comm:
             time.sleep(pause)
             pause = min(pause * 2, 1e-3)
         return status
+
+
+_yield = getattr(os, "sched_yield", lambda: time.sleep(0))
 
 
 def _exit_now(code: int) -> None:

@@ -25,6 +25,7 @@ from typing import Any, Dict, List, Tuple
 import numpy as np
 
 from .. import autograd
+from ..base import MXNetValueError
 from ..ndarray import NDArray
 from ..ndarray.ndarray import _wrap
 from .base import Key, KVStoreBase, group_pairs
@@ -34,6 +35,13 @@ __all__ = ["DistSyncKVStore", "host_buffer", "write_back"]
 
 #: keys with at most this many elements share one allreduce when pushed together
 FUSE_MAX_ELEMENTS = 1 << 20
+
+
+def _dtype_name(num: int) -> str:
+    for t in set(np.sctypeDict.values()):
+        if np.dtype(t).num == num:
+            return np.dtype(t).name
+    return f"dtype #{num}"
 
 
 def host_buffer(arr: NDArray) -> np.ndarray:
@@ -90,7 +98,27 @@ class DistSyncKVStore(KVStoreBase):
         stop_servers(self._comm)
 
     # -- the cross-worker parts --------------------------------------------------------------
+    def _check_same_everywhere(self, key: Key, value: NDArray) -> None:
+        """Raise if this worker's shape/dtype for ``key`` differs from rank 0's."""
+        shape = tuple(value.shape)
+        mine = np.full(10, -1, dtype=np.int64)
+        mine[0] = len(shape)
+        mine[1] = np.dtype(value.dtype).num
+        mine[2:2 + min(len(shape), 8)] = shape[:8]
+        theirs = mine.copy()
+        self._comm.bcast(theirs, 0, f"{self._type}: init of key {key!r}")
+        if not np.array_equal(mine, theirs):
+            ndim = int(theirs[0])
+            raise MXNetValueError(
+                f"{self._type}: init of key {key!r}: this worker (rank {self.rank}) has shape "
+                f"{shape} and dtype {np.dtype(value.dtype).name}, rank 0 has shape "
+                f"{tuple(int(d) for d in theirs[2:2 + ndim])} and dtype "
+                f"{_dtype_name(int(theirs[1]))}; every worker "
+                "must build the same model in the same order")
+
     def _init_key(self, key: Key, value: NDArray) -> None:
+        if self._comm.num_workers > 1:
+            self._check_same_everywhere(key, value)
         super()._init_key(key, value)
         stored = self._store[key]
         buf = host_buffer(stored)

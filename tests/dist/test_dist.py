@@ -167,6 +167,13 @@ def test_hung_worker_times_out_with_a_clear_error(tmp_path):
     assert elapsed < 60
 
 
+def test_workers_with_different_shapes_get_a_clear_error(tmp_path):
+    code, out, elapsed = run_mpi(2, "mismatch", str(tmp_path), expect_ok=False)
+    assert code != 0
+    assert "rank 1) has shape (3, 3)" in out and "rank 0 has shape (3, 2)" in out
+    assert elapsed < 60
+
+
 def test_resume_after_failure_matches_uninterrupted_run(tmp_path):
     whole, broken = tmp_path / "whole", tmp_path / "broken"
     whole.mkdir()
@@ -202,3 +209,18 @@ def test_distributed_example_trains_and_resumes(tmp_path):
     assert whole > 0.8
     run("--epochs", "1", "--checkpoint", prefix)
     assert run("--epochs", "2", "--checkpoint", prefix, "--resume", "1") == whole
+
+
+def test_bench_kvstore_smoke():
+    """bench/bench_kvstore.py runs on tiny sizes and reports correct sums (no timing)."""
+    _mpiexec()
+    bench_dir = os.path.join(os.path.dirname(WORKER), "..", "..", "bench")
+    sys.path.insert(0, bench_dir)
+    try:
+        import bench_kvstore
+    finally:
+        sys.path.remove(bench_dir)
+    res = bench_kvstore.bench_pushpull(2, [0.01, 0.02], repeat=2, timeout=LIMIT_S)
+    assert res["ranks"] == 2 and len(res["rows"]) == 2
+    for row in res["rows"]:
+        assert row["correct"] and row["raw_s"] > 0 and row["kvstore_s"] > 0

@@ -264,7 +264,14 @@ def resume(out: str, total: str, die_at: str, start: str) -> None:
     _save(out, f"resume{begin}", rank, **_params(net))
 
 
+def mismatch(out: str) -> None:
+    """Workers that build different shapes for one key: a clear error, not garbage."""
+    kv = mx.kv.create("dist_sync")
+    kv.init("w", mx.nd.zeros((3, 2 + kv.rank)))
+    kv.barrier()
+
+
 if __name__ == "__main__":
     mode, outdir, *rest = sys.argv[1:]
     {"trainer": trainer, "module": module, "compress": compress, "api": api,
-     "async": async_, "fault": fault, "resume": resume}[mode](outdir, *rest)
+     "async": async_, "fault": fault, "resume": resume, "mismatch": mismatch}[mode](outdir, *rest)
