@@ -4,8 +4,8 @@ PoCL passes LLVM's host CPU name to its compiler; LLVM 14 (in PoCL 3.0 wheels) n
 does not know (e.g. AMD Zen 5) ``"generic"``, which its x86 front end rejects ("unknown
 target CPU 'generic'"), so no kernel builds. Before the first platform query, when that
 library answers ``"generic"``, its ``llvm::sys::getHostCPUName`` is patched in memory to
-answer ``"x86-64-v3"`` (or ``"x86-64"`` without AVX2). Nothing happens for other drivers,
-other CPUs or when ``MXCORE_OPENCL_POCL_CPU_FIX=0``.
+answer the x86-64 level the CPU flags support (``x86-64-v4``, ``-v3`` or ``x86-64``).
+Nothing happens for other drivers, other CPUs or when ``MXCORE_OPENCL_POCL_CPU_FIX=0``.
 """
 
 from __future__ import annotations
@@ -103,7 +103,12 @@ def apply() -> bool:
         if ctypes.string_at(name.data, name.size) != b"generic":
             return False
         flags = _cpu_flags()
-        cpu = b"x86-64-v3" if {"avx2", "fma", "bmi2"} <= flags else b"x86-64"
+        if {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"} <= flags:
+            cpu = b"x86-64-v4"
+        elif {"avx2", "fma", "bmi2"} <= flags:
+            cpu = b"x86-64-v3"
+        else:
+            cpu = b"x86-64"
         # lea rax, [rip + 6]; mov edx, len; ret; "<cpu>\0"
         code = b"\x48\x8d\x05\x06\x00\x00\x00\xba" + struct.pack("<I", len(cpu)) + b"\xc3" \
             + cpu + b"\0"

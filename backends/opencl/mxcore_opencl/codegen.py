@@ -23,8 +23,12 @@ CTYPES = {"float16": "half", "float32": "float", "float64": "double", "int8": "c
 NAMES = "abcd"
 
 
+_CTYPE_OF = {np.dtype(name): c for name, c in CTYPES.items()}
+
+
 def ctype(dtype: Any) -> str:
-    return CTYPES[np.dtype(dtype).name]
+    c = _CTYPE_OF.get(dtype)
+    return c if c is not None else CTYPES[np.dtype(dtype).name]
 
 
 def pragmas(rt: Any) -> str:
@@ -128,18 +132,20 @@ def _source(rt: Any, expr: str, types: Sequence[str], modes: str, tname: str, on
     if extra:
         params.append(extra)
     typedefs = "".join(f"typedef {t} T{NAMES[i].upper()};\n" for i, t in enumerate(types))
-    body = ["long gid = get_global_id(0);", "if (gid >= n) return;"]
     if strided:
-        body.append("long r = gid; long i_o = o_off;")
+        body = ["long gid = get_global_id(0);", "if (gid >= n) return;",
+                "long r = gid; long i_o = o_off;"]
         body += [f"long i_{v} = off_{v};" for v in idx]
         walk = ["long sh = geo[d]; long c = r % sh; r /= sh;", "i_o += c * geo[nd + d];"]
         walk += [f"i_{v} += c * geo[{k + 2} * nd + d];" for k, v in enumerate(idx)]
         body.append("for (int d = nd - 1; d >= 0; --d) { " + " ".join(walk) + " }")
-        target = "out[i_o]"
-    else:
-        target = "out[o_off + gid]"
-    body += loads
-    body.append(f"{target} = {store(expr, out_dtype)};")
+        body += loads
+        body.append(f"out[i_o] = {store(expr, out_dtype)};")
+    else:  # each work-item runs a chunk of CHUNK elements (a loop the compiler vectorises)
+        body = [f"long lo = get_global_id(0) * {rt.chunk}, hi = min(n, lo + {rt.chunk});",
+                "for (long gid = lo; gid < hi; ++gid) {"]
+        body += ["    " + line for line in loads]
+        body += [f"    out[o_off + gid] = {store(expr, out_dtype)};", "}"]
     return (pragmas(rt) + typedefs + f"typedef {tname} T;\ntypedef {oname} O;\n"
             + helpers_for(expr + preamble) + "\n" + preamble + "\n"
             + f"__kernel void k({', '.join(params)}) {{\n    " + "\n    ".join(body) + "\n}\n")
@@ -156,13 +162,20 @@ def elementwise(rt: Any, expr: str, inputs: Sequence[Any], out_dtype: Any,
     arrays = [x for x in inputs if isinstance(x, CLArray)]
     if compute is None:
         compute = arrays[0].dtype if arrays else out_dtype
-    compute = np.dtype(compute)
+    if compute.__class__ is not np.dtype:
+        compute = np.dtype(compute)
     if out is not None:
         shape = out.shape
     elif shape is None:
-        shape = np.broadcast_shapes(*[x.shape for x in arrays]) if arrays else ()
+        if not arrays:
+            shape = ()
+        elif len(arrays) == 1 or all(x.shape == arrays[0].shape for x in arrays):
+            shape = arrays[0].shape
+        else:
+            shape = np.broadcast_shapes(*[x.shape for x in arrays])
     shape = tuple(shape)
-    out_dtype = np.dtype(out_dtype)
+    if out_dtype.__class__ is not np.dtype:
+        out_dtype = np.dtype(out_dtype)
     if out is None:
         out = new_array(rt, shape, out_dtype)
     n = out.size
@@ -192,8 +205,8 @@ def elementwise(rt: Any, expr: str, inputs: Sequence[Any], out_dtype: Any,
             st = cstrides[1 + k]
             modes += "z" if all(v == 0 for v in st) else "a"
             k += 1
-    key = ("ew", expr, tuple(types), modes, ctype(compute), out_dtype.name, contiguous,
-           preamble, extra)
+    key = ("ew", expr, tuple(types), modes, ctype(compute), out_dtype, contiguous, preamble,
+           extra)
     kern = rt.kernel(key, lambda: _source(rt, expr, types, modes, ctype(compute),
                                           ctype(out_dtype), out_dtype, not contiguous,
                                           preamble, extra))
@@ -203,7 +216,8 @@ def elementwise(rt: Any, expr: str, inputs: Sequence[Any], out_dtype: Any,
         if m == "a":
             geo_vals += list(st)
     geo = rt.geometry(geo_vals) if not contiguous else rt.geometry([])
-    rt.run(kern, n, [np.int64(n), np.int32(nd), geo, out.buf, np.int64(out.offset), *args,
+    items = n if not contiguous else (n + rt.chunk - 1) // rt.chunk
+    rt.run(kern, items, [np.int64(n), np.int32(nd), geo, out.buf, np.int64(out.offset), *args,
                      *extra_values])
     return out
 

@@ -9,6 +9,7 @@ compiler.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
@@ -40,10 +41,15 @@ class Runtime:
         self.fp64 = "cl_khr_fp64" in ext or device.double_fp_config != 0
         self.fp16 = "cl_khr_fp16" in ext
         self.max_group = min(device.max_work_group_size, 256)
+        is_cpu = bool(device.type & cl.device_type.CPU)
+        #: elements per work-item in contiguous element-wise kernels (a vectorisable loop on
+        #: CPUs; one element per work-item on GPUs, for coalesced access)
+        self.chunk = int(os.environ.get("MXCORE_OPENCL_CHUNK", 4096 if is_cpu else 1))
         self.programs: Dict[str, Any] = {}
         self.kernels: Dict[Any, Any] = {}
         self.builds = 0
         self._dummy: Optional[Any] = None
+        self._geometry: Dict[tuple, Any] = {}  # read-only shape/stride buffers by value
         self.dtypes: frozenset = frozenset()
         self.device_label = device.name
 
@@ -75,9 +81,16 @@ class Runtime:
 
     def geometry(self, values: Sequence[int]) -> Any:
         """A small read-only int64 buffer of shape/stride numbers for a kernel."""
+        key = tuple(values)
+        buf = self._geometry.get(key)
+        if buf is not None:
+            return buf
+        if len(self._geometry) > 4096:
+            self._geometry.clear()
         host = np.asarray(values if values else [0], dtype=np.int64)
-        return cl.Buffer(self.context, cl.mem_flags.READ_ONLY | cl.mem_flags.COPY_HOST_PTR,
-                         hostbuf=host)
+        flags = cl.mem_flags.READ_ONLY | cl.mem_flags.COPY_HOST_PTR
+        buf = self._geometry[key] = cl.Buffer(self.context, flags, hostbuf=host)
+        return buf
 
     # -- programs ------------------------------------------------------------------------
     def kernel(self, key: Any, make_source, name: str = "k") -> Any:
@@ -89,7 +102,9 @@ class Runtime:
             if prog is None:
                 prog = cl.Program(self.context, source)
                 try:
-                    prog = prog.build(options=["-cl-std=CL1.2"], cache_dir=cache_dir())
+                    with warnings.catch_warnings():  # compiler remarks are not user warnings
+                        warnings.simplefilter("ignore", cl.CompilerWarning)
+                        prog = prog.build(options=["-cl-std=CL1.2"], cache_dir=cache_dir())
                 except cl.RuntimeError as exc:
                     raise RuntimeError(f"OpenCL build failed: {exc}\n{source}") from None
                 self.programs[source] = prog
