@@ -473,6 +473,8 @@ def cast_storage(x: NDArray, stype: str) -> NDArray:
         except NotImplementedForBackend:  # no scatter primitives: convert on the host
             return _upload(x.asnumpy(), x.context)
     ctx = x.context
+    if ctx.device_type != "cpu" and x.stype == "default":
+        return _device_to_sparse(x, stype)
     host = x.asnumpy()
     if stype == "default":
         return _upload(host, ctx)
@@ -481,6 +483,27 @@ def cast_storage(x: NDArray, stype: str) -> NDArray:
         return make_row_sparse(values, indices, host.shape, ctx, check=False)
     values, indices, indptr = _dense_to_csr(host)
     return make_csr(values, indices, indptr, host.shape, ctx, check=False)
+
+
+def _device_to_sparse(x: NDArray, stype: str) -> NDArray:
+    """Dense to sparse on a device whose memory is not the host's (no round trip)."""
+    from ..ops import sparse_primitives as sp
+    from .invoke import kernel_namespace
+
+    ctx = x.context
+    K = kernel_namespace(ctx.backend)
+    data = x._sync()
+    if stype == "row_sparse":
+        if x.ndim == 0:
+            raise MXNetValueError("row_sparse: cannot hold a 0-d array")
+        values, idx = sp.dense_to_rsp(K, ctx.backend, data)
+        return _new(RowSparseNDArray, _wrap(values, ctx), [_wrap(idx, ctx)], x.shape, ctx)
+    if x.ndim != 2:
+        raise MXNetValueError(f"csr: to convert to CSR the array must be 2-D, got shape "
+                              f"{x.shape}")
+    values, indptr, indices = sp.dense_to_csr(K, ctx.backend, data)
+    return _new(CSRNDArray, _wrap(values, ctx), [_wrap(indptr, ctx), _wrap(indices, ctx)],
+                x.shape, ctx)
 
 
 # -- construction ------------------------------------------------------------------------------

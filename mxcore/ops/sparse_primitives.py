@@ -14,7 +14,8 @@ import numpy as np
 
 __all__ = ["I64", "host_int", "row_ids", "unique_inverse", "align_rows", "csr_coords",
            "indptr_from_rows", "rsp_to_dense", "csr_to_dense", "csr_dot_dense",
-           "csr_t_dot_dense", "dense_dot_csr", "segment_rows", "csr_take_rows"]
+           "csr_t_dot_dense", "dense_dot_csr", "segment_rows", "csr_take_rows", "positions",
+           "dense_to_rsp", "dense_to_csr"]
 
 I64 = np.dtype("int64")
 
@@ -140,3 +141,38 @@ def csr_take_rows(K: Any, backend: Any, values: Any, indptr: Any, indices: Any, 
     src = K.add(K.subtract(K.arange(0, nnz, 1, I64), K.take(new_ptr, row_of, 0)),
                 K.take(starts, row_of, 0))
     return K.take(values, src, 0), new_ptr, K.take(indices, src, 0)
+
+
+def positions(K: Any, backend: Any, mask: Any) -> Any:
+    """Ascending positions where the 1-D bool ``mask`` is true (a running count gives each
+    one its slot; one host read: how many there are)."""
+    n = mask.shape[0]
+    if n == 0:
+        return K.full((0,), 0, I64)
+    flags = K.cast(mask, I64)
+    count = K.cumsum(flags, 0)
+    total = host_int(backend, _take1(K, count, n - 1, n))
+    slot = K.where(mask, K.subtract(count, I64.type(1)), K.full((), total, I64))
+    out = K.scatter_add(K.full((total + 1,), 0, I64), 0, slot, K.arange(0, n, 1, I64))
+    return _take1(K, out, 0, total)
+
+
+def dense_to_rsp(K: Any, backend: Any, data: Any) -> Tuple[Any, Any]:
+    """row_sparse parts (values, row indices) of a dense array: its non-zero rows."""
+    rows = data.shape[0]
+    flat = K.reshape(data, (rows, data.size // rows if rows else 0))
+    nonzero = K.sum(K.cast(K.not_equal(flat, data.dtype.type(0)), I64), (1,), False)
+    idx = positions(K, backend, K.greater(nonzero, I64.type(0)))
+    return K.take(data, idx, 0), idx
+
+
+def dense_to_csr(K: Any, backend: Any, data: Any) -> Tuple[Any, Any, Any]:
+    """CSR parts (values, indptr, indices) of a dense 2-D array."""
+    m, n = data.shape
+    flat = K.reshape(data, (m * n,))
+    pos = positions(K, backend, K.not_equal(flat, data.dtype.type(0)))
+    if n == 0:
+        return K.take(flat, pos, 0), K.full((m + 1,), 0, I64), pos
+    rows = K.divide(pos, I64.type(n))
+    cols = K.subtract(pos, K.multiply(rows, I64.type(n)))
+    return K.take(flat, pos, 0), indptr_from_rows(K, rows, m), cols

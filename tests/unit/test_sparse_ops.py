@@ -209,3 +209,22 @@ def test_dense_times_csr_transposed():
     out = mx.nd.dot(mx.nd.array(d), mx.nd.sparse.csr_matrix(A), transpose_b=True)
     assert out.stype == "default"
     np.testing.assert_allclose(out.asnumpy(), d @ A.T, rtol=1e-5, atol=1e-6)
+
+
+def test_device_side_dense_to_sparse_conversion():
+    """The conversion devices other than the CPU use (no host round trip)."""
+    from mxcore.ndarray.sparse import _device_to_sparse
+
+    dense = A.toarray()
+    dense[2, 3] = np.nan
+    x = mx.nd.array(dense)
+    r = _device_to_sparse(x, "row_sparse")
+    c = _device_to_sparse(x, "csr")
+    for y in (r, c):
+        y.check_format()
+        np.testing.assert_array_equal(y.asnumpy(), dense)
+    np.testing.assert_array_equal(r.indices.asnumpy(), np.flatnonzero(np.any(dense != 0, 1)))
+    np.testing.assert_array_equal(_device_to_sparse(mx.nd.zeros((3, 0)), "csr").indptr
+                                  .asnumpy(), [0, 0, 0, 0])
+    with pytest.raises(mx.base.MXNetError, match="2-D"):
+        _device_to_sparse(mx.nd.zeros((2, 2, 2)), "csr")
