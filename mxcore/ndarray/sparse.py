@@ -6,7 +6,8 @@ values), ``indices`` and, for CSR, ``indptr`` (both int64) — plus its logical 
 (``mxcore/ops/sparse_kernels.py``) when it has one for the inputs' storage types; otherwise it
 calls :func:`densify_for`, which converts sparse inputs to dense and warns once per operator
 (as MXNet's "storage fallback"). Sparse-to-dense conversion runs on the device; dense-to-sparse
-conversion and construction from host data run through NumPy (:mod:`.sparse_format`).
+conversion runs on the device except on the CPU, where it and construction from host data
+run through NumPy (:mod:`.sparse_format`).
 
 Example::
 
