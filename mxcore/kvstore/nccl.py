@@ -39,6 +39,9 @@ class NCCLKVStore(DeviceKVStore):
         self._nccl = nccl_module()
         self._comms: Dict[Tuple[int, ...], list] = {}
 
+    def _store_context(self, value: NDArray) -> Any:
+        return value.context  # on the GPU, as 'device'
+
     def _communicators(self, devices: Tuple[int, ...]) -> list:
         comms = self._comms.get(devices)
         if comms is None:

@@ -133,9 +133,16 @@ def test_dist_sync_api(tmp_path):
 
 
 def test_dist_async_converges(tmp_path):
+    from mxcore import optimizer as opt
+
     run_mpi(3, "async", str(tmp_path), servers=1)
     for rank in _load(tmp_path, "async", 2):
-        np.testing.assert_allclose(rank["w"], rank["w_true"], atol=1e-2)
+        np.testing.assert_allclose(rank["w"], rank["w_true"], atol=1e-2)  # Trainer
+        np.testing.assert_allclose(rank["mod_w"], rank["w_true"], atol=5e-2)  # Module.fit
+    updater = opt.get_updater(opt.create("sgd"))
+    updater.set_states((tmp_path / "async.states").read_bytes())
+    assert list(updater.states) == [0]  # the momentum of key 0, gathered from its server
+    assert updater.optimizer.momentum == 0.5
 
 
 def test_worker_that_raises_stops_the_others_with_a_clear_error(tmp_path):

@@ -200,7 +200,8 @@ def async_(out: str) -> None:
     y = x @ w_true.T
     net = gluon.nn.Dense(1, use_bias=False, in_units=3)
     net.initialize(mx.init.Zero())
-    tr = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1}, kvstore=kv)
+    tr = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.05, "momentum": 0.5},
+                       kvstore=kv)
     mine = slice(rank * 64, (rank + 1) * 64)
     loss_fn = gluon.loss.L2Loss()
     for _epoch in range(15):
@@ -214,7 +215,24 @@ def async_(out: str) -> None:
     kv.barrier()
     final = mx.nd.zeros((1, 3))
     kv.pull(0, out=final)
-    _save(out, "async", rank, w=final.asnumpy(), w_true=w_true)
+    # the servers' optimizer states: saved from every server, loaded back
+    states = os.path.join(out, "async.states")
+    if rank == 0:
+        tr.save_states(states)
+    kv.barrier()
+    tr.load_states(states)
+    # Module.fit on dist_async: the same regression through the symbolic API
+    data = mx.sym.Variable("data")
+    pred = mx.sym.FullyConnected(data, num_hidden=1, no_bias=True, name="fc")
+    sym = mx.sym.LinearRegressionOutput(pred, name="lro")
+    mod = mx.mod.Module(sym, label_names=["lro_label"])
+    it = mx.io.NDArrayIter(x, y, batch_size=16, num_parts=workers, part_index=rank,
+                           label_name="lro_label")
+    mod.fit(it, kvstore="dist_async", optimizer="sgd",
+            optimizer_params={"learning_rate": 0.1}, initializer=mx.init.Zero(), num_epoch=15)
+    kv.barrier()
+    mod_w = mod.get_params()[0]["fc_weight"].asnumpy()
+    _save(out, "async", rank, w=final.asnumpy(), w_true=w_true, mod_w=mod_w)
 
 
 def fault(out: str, how: str) -> None:
