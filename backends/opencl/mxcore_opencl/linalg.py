@@ -47,11 +47,12 @@ void k(long M, long N, long K, int nb, __global const long* geo, __global T* c,
 """ % TS
 
 _BLOCKED = """
+#define CW VW
 __kernel void k(long M, long N, long K, int nb, __global const long* geo, __global T* c,
                 __global const T* a, long a_off, long a_r, long a_c,
                 __global const T* b, long b_off, long b_r,
                 __global const T* bias, long bias_off, long bias_s, int has_bias) {
-    long col = get_global_id(0) * VW, row = get_global_id(1) * RB, z = get_global_id(2);
+    long col = get_global_id(0) * CW, row = get_global_id(1) * RB, z = get_global_id(2);
     if (col >= N || row >= M) return;
     long r = z, ao = a_off, bo = b_off;
     for (int d = nb - 1; d >= 0; --d) {
@@ -61,20 +62,27 @@ __kernel void k(long M, long N, long K, int nb, __global const long* geo, __glob
     __global T* cz = c + z * M * N;
     __global const T* ar[RB];
     for (int i = 0; i < RB; ++i) ar[i] = a + ao + min(row + i, M - 1) * a_r;
-    if (col + VW <= N) {
+    if (col + CW <= N) {
         V s[RB];
         for (int i = 0; i < RB; ++i) s[i] = 0;
         __global const T* bp = b + bo + col;
         for (long q = 0; q < K; ++q) {
-            V bv = VLOAD(0, bp + q * b_r);
+            __global const T* bq = bp + q * b_r;
+            V bv = VLOAD(0, bq);
             long qa = q * a_c;
-            for (int i = 0; i < RB; ++i) s[i] += ar[i][qa] * bv;
+            for (int i = 0; i < RB; ++i) {
+                T av = ar[i][qa];
+                s[i] += av * bv;
+            }
         }
-        T bb[VW];
-        for (int j = 0; j < VW; ++j) bb[j] = has_bias ? bias[bias_off + (col + j) * bias_s] : 0;
-        V bvec = VLOAD(0, bb);
-        for (int i = 0; i < RB; ++i)
-            if (row + i < M) VSTORE(s[i] + bvec, 0, cz + (row + i) * N + col);
+        T bb[CW];
+        for (int j = 0; j < CW; ++j) bb[j] = has_bias ? bias[bias_off + (col + j) * bias_s] : 0;
+        V b0 = VLOAD(0, bb);
+        for (int i = 0; i < RB; ++i) {
+            if (row + i >= M) break;
+            __global T* dst = cz + (row + i) * N + col;
+            VSTORE(s[i] + b0, 0, dst);
+        }
         return;
     }
     for (long j = col; j < N; ++j) {
