@@ -4,6 +4,7 @@ mpiexec."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -19,15 +20,33 @@ WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 LIMIT_S = 90  # a hang would be a failure, never a stuck CI job
 
 
-def _mpiexec():
+@functools.lru_cache(maxsize=None)
+def _mpi_problem():
+    """Why MPI cannot run here (None when it can); checked once, in a subprocess, so this
+    process never initialises MPI."""
     try:
         import mpi4py  # noqa: F401
     except ImportError:
-        pytest.skip("mpi4py is not installed (pip install mpi4py mpich)")
+        return "mpi4py is not installed (pip install mpi4py mpich)"
     try:
-        return find_mpiexec()
+        find_mpiexec()
     except SystemExit as exc:
-        pytest.skip(str(exc))
+        return str(exc)
+    try:
+        proc = subprocess.run([sys.executable, "-c", "from mpi4py import MPI"],
+                              capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        return "importing mpi4py.MPI did not finish in 60s"
+    if proc.returncode != 0:
+        return f"mpi4py cannot load an MPI library: {proc.stderr.strip()[-300:]}"
+    return None
+
+
+def _mpiexec():
+    problem = _mpi_problem()
+    if problem:
+        pytest.skip(problem)
+    return find_mpiexec()
 
 
 def run_mpi(n, *args, servers=0, env=None, launcher=False, expect_ok=True):
