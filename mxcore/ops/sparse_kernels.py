@@ -251,7 +251,7 @@ def _binary(op, inputs, attrs, out):
 
 def _rsp_pair(K, a, b, kind):
     uniq, va, vb = sp.align_rows(K, a._ctx.backend, a._aux[0]._data, a._values._data,
-                                 b._aux[0]._data, b._values._data)
+                                 b._aux[0]._data, b._values._data, bound=a.shape[0])
     return make_rsp(getattr(K, kind)(va, vb), uniq, a.shape, a._ctx)
 
 

@@ -40,12 +40,21 @@ def row_ids(K: Any, indptr: Any, nnz: int) -> Any:
     return _take1(K, K.cumsum(marks, 0), 0, nnz)
 
 
-def unique_inverse(K: Any, backend: Any, idx: Any) -> Tuple[Any, Any]:
+def unique_inverse(K: Any, backend: Any, idx: Any, bound: int = -1) -> Tuple[Any, Any]:
     """Sorted distinct values of the 1-D int64 ``idx`` and, for each element, the position of
-    its value among them (one host read: the count)."""
+    its value among them (one host read: the count).
+
+    With ``bound`` (all values lie in [0, bound)) not much larger than ``idx``, a mark per
+    possible value and a running count replace the sort.
+    """
     n = idx.shape[0]
     if n == 0:
         return idx, idx
+    if 0 < bound <= 4 * n + 4096:
+        present = K.greater(K.scatter_add(K.full((bound,), 0, I64), 0, idx,
+                                          K.full((n,), 1, I64)), I64.type(0))
+        slot = K.subtract(K.cumsum(K.cast(present, I64), 0), I64.type(1))
+        return positions(K, backend, present), K.take(slot, idx, 0)
     order = K.argsort(idx, 0, False)
     s = K.take(idx, order, 0)
     first = K.cast(K.not_equal(_take1(K, s, 1, n), _take1(K, s, 0, n - 1)), I64)
@@ -63,11 +72,12 @@ def segment_rows(K: Any, n_rows: int, seg: Any, values: Any) -> Any:
                          values)
 
 
-def align_rows(K: Any, backend: Any, idx_a: Any, val_a: Any, idx_b: Any, val_b: Any
-               ) -> Tuple[Any, Any, Any]:
-    """Two row_sparse operands on the union of their rows: (union, rows of a, rows of b)."""
+def align_rows(K: Any, backend: Any, idx_a: Any, val_a: Any, idx_b: Any, val_b: Any,
+               bound: int = -1) -> Tuple[Any, Any, Any]:
+    """Two row_sparse operands on the union of their rows: (union, rows of a, rows of b);
+    ``bound``: the row indices lie in [0, bound) (see :func:`unique_inverse`)."""
     na = idx_a.shape[0]
-    uniq, inv = unique_inverse(K, backend, K.concat([idx_a, idx_b], 0))
+    uniq, inv = unique_inverse(K, backend, K.concat([idx_a, idx_b], 0), bound)
     n = uniq.shape[0]
     inv_a = _take1(K, inv, 0, na)
     inv_b = _take1(K, inv, na, inv.shape[0])
@@ -115,9 +125,15 @@ def csr_t_dot_dense(K: Any, backend: Any, values: Any, indptr: Any, indices: Any
     the columns the matrix uses get a row."""
     nnz = values.shape[0]
     rows = row_ids(K, indptr, nnz)
-    uniq, inv = unique_inverse(K, backend, indices)
+    uniq, inv = unique_inverse(K, backend, indices, bound=_max_plus_one(K, backend, indices))
     prod = K.multiply(K.take(dense, rows, 0), K.reshape(values, (nnz, 1)))
     return uniq, segment_rows(K, uniq.shape[0], inv, prod)
+
+
+def _max_plus_one(K: Any, backend: Any, idx: Any) -> int:
+    """1 + the largest value of a non-empty int64 vector (a host read)."""
+    return host_int(backend, K.reshape(K.max(idx, None, False), (1,))) + 1 if idx.shape[0] \
+        else 0
 
 
 def dense_dot_csr(K: Any, dense: Any, values: Any, indptr: Any, indices: Any, n: int) -> Any:

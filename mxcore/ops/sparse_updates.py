@@ -28,7 +28,7 @@ def embedding_row_sparse_grad(out_grad: NDArray, data: NDArray, input_dim: int) 
     dim = og.shape[-1] if og.ndim else 1
     n = data.size
     idx = K.reshape(fix_indices(K, data._sync(), input_dim, "clip"), (n,))
-    uniq, inv = sp.unique_inverse(K, out_grad._ctx.backend, idx)
+    uniq, inv = sp.unique_inverse(K, out_grad._ctx.backend, idx, bound=input_dim)
     values = sp.segment_rows(K, uniq.shape[0], inv, K.reshape(og, (n, dim)))
     return make_rsp(values, uniq, (input_dim, dim), out_grad._ctx)
 
@@ -42,7 +42,7 @@ def _retain(op, inputs, attrs, out):
     K = kernel_namespace(x._ctx.backend)
     n = x.shape[0]
     want = fix_indices(K, K.reshape(indices._data, (indices.size,)), max(n, 1), "raise")
-    keep, _ = sp.unique_inverse(K, x._ctx.backend, want)
+    keep, _ = sp.unique_inverse(K, x._ctx.backend, want, bound=n)
     have = x._aux[0]._data
     # position + 1 of every stored row (0: not stored), then the wanted rows' positions
     slot = K.scatter_add(K.full((n,), 0, sp.I64), 0, have,

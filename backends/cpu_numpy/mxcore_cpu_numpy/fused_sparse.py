@@ -30,8 +30,11 @@ def csr_t_dot_dense(values, indptr, indices, dense):
     present = np.zeros(width, bool)
     present[indices] = True
     rows = np.flatnonzero(present)
-    local = (np.cumsum(present) - 1)[indices]  # column -> its row in the result
-    a = _matrix(values, indptr, local, (dense.shape[0], rows.shape[0]))
+    # column -> its row in the result; int32 (SciPy's index type) when it fits: no copies
+    small = max(width, indices.size) < 2 ** 31 - 1
+    slot = np.cumsum(present, dtype=np.int32 if small else np.int64) - 1
+    ptr = indptr.astype(slot.dtype, copy=False)
+    a = _matrix(values, ptr, slot[indices], (dense.shape[0], rows.shape[0]))
     return rows.astype(np.int64), np.asarray(a.T @ dense, dtype=dense.dtype)  # (rows, values)
 
 
