@@ -14,3 +14,20 @@ def make_kernels(rt: Any) -> Dict[str, Callable]:
     for module in (elementwise, movement, reduce, linalg, indexing, random, fused):
         table.update(module.make(rt))
     return table
+
+
+_NAMESPACES: dict = {}
+
+
+def primitive_namespace(rt: Any) -> Any:
+    """The primitive kernels of ``rt`` as attributes (``K.add``), for decompositions."""
+    ns = _NAMESPACES.get(id(rt))
+    if ns is None:
+        from types import SimpleNamespace
+
+        from mxcore.backend.primitives import PRIMITIVES
+
+        table = make_kernels(rt)
+        ns = _NAMESPACES[id(rt)] = SimpleNamespace(
+            **{k: v for k, v in table.items() if k in PRIMITIVES})
+    return ns
