@@ -4,6 +4,8 @@ With a ``'local'``/``'device'`` kvstore and several contexts the gradients of ev
 are summed and one update is applied to the first copy, which is then copied to the others:
 the result equals a single-device run over the whole batch. Without a kvstore each context
 updates its own copy from its own gradient (optimizer index ``i * num_device + k``).
+A distributed store (``dist_sync``/``dist_async``) receives every gradient in one
+``pushpull`` call, sums across workers and updates (``update_on_kvstore``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ KVSTORE_KINDS = ("local", "device", "nccl", "local_update_cpu", "local_allreduce
 
 def create_kvstore(kvstore: Any, num_device: int) -> Optional[str]:
     """The kvstore type to use, or None when there is nothing to reduce (one device, or
-    ``kvstore=None``). Distributed kvstores raise: they are not available here."""
+    ``kvstore=None``); distributed types are handled by :func:`dist_kvstore`."""
     if kvstore is None:
         return None
     kind = kvstore if isinstance(kvstore, str) else getattr(kvstore, "type", None)
