@@ -196,9 +196,6 @@ class Trainer:
         if self._wants_store(kind):
             self._init_store(kind)
         elif kind is not None and len(self._contexts) > 1:
-            if self._compression_params and self._compression_params.get("type") != "none":
-                raise MXNetValueError("Trainer: gradient compression is not supported yet "
-                                      "(it comes with the kvstore)")
             update_on_kvstore = config["update_on_kvstore"]
             if update_on_kvstore is None:
                 update_on_kvstore = os.environ.get("MXNET_UPDATE_ON_KVSTORE", "1") != "0"
