@@ -50,31 +50,54 @@ def _train_step(net, trainer, x, y, batch) -> None:
     trainer.step(batch)
 
 
+def _multi_step(net, trainer, x, y, ctxs, batch) -> None:
+    """One step with the batch split over ``ctxs``."""
+    loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+    half = len(x) // len(ctxs)
+    losses = []
+    with autograd.record():
+        for i, ctx in enumerate(ctxs):
+            xs = mx.nd.array(x[i * half:(i + 1) * half], ctx=ctx)
+            ys = mx.nd.array(y[i * half:(i + 1) * half], ctx=ctx)
+            losses.append(loss_fn(net(xs), ys))
+    autograd.backward(losses)
+    trainer.step(batch)
+
+
 def _save(out: str, mode: str, rank: int, **arrays) -> None:
     np.savez(os.path.join(out, f"{mode}-{rank}.npz"), **arrays)
 
 
 # -- modes ---------------------------------------------------------------------------------------
 def trainer(out: str) -> None:
-    """Trainer(kvstore='dist_sync') with and without update_on_kvstore vs one process."""
+    """Trainer(kvstore='dist_sync') with and without update_on_kvstore, and with two contexts
+    per worker, vs one process."""
     kv = mx.kv.create("dist_sync")
     rank, workers = kv.rank, kv.num_workers
     x, y = _data(workers)
     global_batch = PER_WORKER * workers
     results = {}
-    for update_on_kvstore in (True, False):
+    ctxs = [mx.cpu(0), mx.cpu(1)]
+    for tag in ("kv", "local", "multi"):
+        update_on_kvstore = tag != "local"
         net = _net(seed=7 + rank)  # different on purpose: init broadcasts rank 0's values
         ref = _net(seed=7)
+        if tag == "multi":  # two contexts per worker: summed on the worker, then across
+            net.collect_params().reset_ctx(ctxs)
         store = "dist_sync" if update_on_kvstore else kv
         tr = gluon.Trainer(net.collect_params(), "sgd",
                            {"learning_rate": 0.5, "momentum": 0.9, "wd": 1e-3},
                            kvstore=store, update_on_kvstore=update_on_kvstore)
         for s in range(STEPS):
             lo = s * global_batch + rank * PER_WORKER
-            _train_step(net, tr, x[lo:lo + PER_WORKER], y[lo:lo + PER_WORKER], global_batch)
-        tag = "kv" if update_on_kvstore else "local"
+            if tag == "multi":
+                _multi_step(net, tr, x[lo:lo + PER_WORKER], y[lo:lo + PER_WORKER], ctxs,
+                            global_batch)
+            else:
+                _train_step(net, tr, x[lo:lo + PER_WORKER], y[lo:lo + PER_WORKER],
+                            global_batch)
         results.update({f"{tag}/{k}": v for k, v in _params(net).items()})
-        if rank == 0:
+        if rank == 0 and tag == "kv":  # one process on the concatenated batches
             ref_tr = gluon.Trainer(ref.collect_params(), "sgd",
                                    {"learning_rate": 0.5, "momentum": 0.9, "wd": 1e-3},
                                    kvstore=None)
@@ -95,7 +118,8 @@ def _mlp_symbol():
 
 
 def module(out: str) -> None:
-    """Module.fit(kvstore='dist_sync') over NDArrayIter shards vs one process."""
+    """Module.fit(kvstore='dist_sync') over NDArrayIter shards (one and two contexts per
+    worker) vs one process."""
     kv = mx.kv.create("dist_sync")
     rank, workers = kv.rank, kv.num_workers
     x, y = _data(workers)
@@ -108,10 +132,15 @@ def module(out: str) -> None:
     arg_params, aux_params = ref.get_params()
     train = mx.io.NDArrayIter(x, y, batch_size=PER_WORKER, num_parts=workers,
                               part_index=rank)
-    mod = mx.mod.Module(_mlp_symbol())
-    mod.fit(train, kvstore=kv, optimizer="sgd", optimizer_params=opt_params,
-            arg_params=arg_params, aux_params=aux_params, num_epoch=2)
-    results = {f"mod/{k}": v.asnumpy() for k, v in sorted(mod.get_params()[0].items())}
+    results = {}
+    for tag, context, store in (("mod", mx.cpu(), kv),
+                                ("mod2", [mx.cpu(0), mx.cpu(1)], "dist_sync")):
+        train.reset()
+        mod = mx.mod.Module(_mlp_symbol(), context=context)
+        mod.fit(train, kvstore=store, optimizer="sgd", optimizer_params=opt_params,
+                arg_params=arg_params, aux_params=aux_params, num_epoch=2)
+        results.update({f"{tag}/{k}": v.asnumpy()
+                        for k, v in sorted(mod.get_params()[0].items())})
     if rank == 0:  # one process, each global batch = the workers' batches of that step
         part = len(x) // workers
         order = [r * part + s * PER_WORKER + i for s in range(part // PER_WORKER)
