@@ -14,7 +14,7 @@ from __future__ import annotations
 import atexit
 import itertools
 import time
-from typing import List
+from typing import Any, List
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from .. import autograd
 from .. import optimizer as opt
 from ..base import MXNetError
 from ..ndarray import NDArray
-from .base import Key, KVStoreBase
+from .base import Key, KVStoreBase, group_pairs
 from .dist_sync import host_buffer, write_back
 from .server import recv_bytes, recv_reply, send_request, server_of, stop_servers
 
@@ -106,15 +106,36 @@ class DistAsyncKVStore(KVStoreBase):
             self.comm_seconds += time.perf_counter() - start
 
     def _pull_source(self, key: Key) -> NDArray:
-        stored = self._stored(key, "pull")
-        host = np.empty(stored.shape, dtype=np.dtype(stored.dtype))
-        source = server_of(self._comm, key)
+        self._fetch([key])
+        return self._store[key]
+
+    def _fetch(self, keys: List[Key]) -> None:
+        """Refresh the local copies of ``keys`` from their servers: all requests first,
+        then all replies (one round trip for the lot)."""
         start = time.perf_counter()
-        send_request(self._comm, source, self._header("pull", key))
-        recv_reply(self._comm, source, host, f"dist_async: pull of key {key!r}")
+        for key in keys:
+            self._stored(key, "pull")
+            send_request(self._comm, server_of(self._comm, key), self._header("pull", key))
+        for key in keys:
+            stored = self._store[key]
+            host = np.empty(stored.shape, dtype=np.dtype(stored.dtype))
+            recv_reply(self._comm, server_of(self._comm, key), host,
+                       f"dist_async: pull of key {key!r}")
+            write_back(stored, host)
         self.comm_seconds += time.perf_counter() - start
-        write_back(stored, host)
-        return stored
+
+    def pushpull(self, key: Any, value: Any, out: Any = None, priority: int = 0) -> None:
+        """Push every key, then pull them all in one round trip."""
+        pairs = group_pairs(key, value, "KVStore.pushpull")
+        outs = pairs if out is None else group_pairs(key, out, "KVStore.pushpull")
+        for k, values in pairs:
+            self._push_key(k, values)
+        self._fetch([k for k, _ in pairs])
+        with autograd.pause():
+            for k, targets in outs:
+                stored = self._store[k]
+                for o in targets:
+                    stored.copyto(o)
 
     # -- optimizer on the servers ------------------------------------------------------------------
     def set_optimizer(self, optimizer: opt.Optimizer) -> None:
