@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import numpy as np
 
 from ..base import MXNetTypeError, MXNetValueError
-from .case import ALL_DTYPES, FLOATS, INTS, Case, ErrorCase, Input
+from .case import ALL_DTYPES, FLOATS, INTS, SIGNED, Case, ErrorCase, Input
 
 SINTS = ("int8", "int32", "int64")
 NAN = float("nan")
@@ -442,6 +442,13 @@ def _error(op: str, shapes: Sequence[tuple], error: Any, name: str,
 
 
 CASES: List[Case] = _build()
+CASES += [
+    Case("add_n", [Input((2, 3)), Input((2, 3), noncontiguous=True), Input((2, 3))],
+         lambda *xs, **_: sum(xs[1:], xs[0].copy()), dtypes=SIGNED, name="three"),
+    Case("add_n", [Input((4,))], lambda x, **_: x.copy(), name="one_input"),
+    Case("ElementWiseSum", [Input((0, 2)), Input((0, 2))], lambda a, b, **_: a + b,
+         name="empty"),
+]
 
 ERROR_CASES: List[ErrorCase] = [
     _error("elemwise_add", [(2, 3), (3, 2)], MXNetValueError, "unequal_shapes"),
@@ -457,4 +464,6 @@ ERROR_CASES: List[ErrorCase] = [
     _error("_plus_scalar", [(2, 3)], MXNetTypeError, "scalar_not_a_number",
            {"scalar": "abc"}),
     _error("negative", [(2, 3)], MXNetValueError, "unknown_parameter", {"axis": 1}),
+    _error("add_n", [(2, 3), (3, 2)], MXNetValueError, "add_n_unequal_shapes"),
+    _error("add_n", [(2,), (2,)], MXNetValueError, "add_n_wrong_num_args", {"num_args": 3}),
 ]

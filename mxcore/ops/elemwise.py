@@ -9,7 +9,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from ._helpers import unbroadcast
-from .registry import OpDef, Param, register_op, to_dtype, to_float
+from .registry import OpDef, Param, register_op, to_dtype, to_float, to_int
 
 AREA = "elemwise"
 
@@ -243,6 +243,32 @@ def binary(names: Sequence[str], primitive: str, rule: Optional[Callable],
 
 binary(("broadcast_add", "elemwise_add"), "add", lambda F, a, b, y, og: (og, og),
        (("broadcast_plus",), ("_add", "_plus", "_Plus")), "Sum.")
+
+
+def _check_add_n(shapes, dtypes, num_args):
+    if not shapes:
+        raise ValueError("needs at least one input")
+    if num_args and num_args != len(shapes):
+        raise ValueError(f"num_args={num_args} but {len(shapes)} inputs were given")
+    if any(tuple(s) != tuple(shapes[0]) for s in shapes):
+        raise ValueError(f"inputs must have the same shape; got {[tuple(s) for s in shapes]}")
+    if any(d != dtypes[0] for d in dtypes):
+        raise TypeError(f"inputs must have the same dtype; got {[str(d) for d in dtypes]}")
+
+
+def _add_n(K, *xs, num_args):
+    total = K.copy(xs[0])
+    for x in xs[1:]:
+        total = K.add(total, x)
+    return total
+
+
+register_op(OpDef(
+    "add_n", ("args",), (Param("num_args", to_int, 0, "number of inputs (from the call)"),),
+    compute=_add_n, gradient=lambda F, inputs, outputs, out_grads, num_args: [
+        out_grads[0]] * len(inputs),
+    check=_check_add_n, variadic=True, aliases=("ElementWiseSum", "_sparse_ElementWiseSum"),
+    area=AREA, doc="Element-wise sum of any number of arrays of equal shape and dtype."))
 binary(("broadcast_sub", "elemwise_sub"), "subtract", lambda F, a, b, y, og: (og, -og),
        (("broadcast_minus",), ("_sub", "_minus", "_Minus")), "Difference.")
 binary(("broadcast_mul", "elemwise_mul"), "multiply",
