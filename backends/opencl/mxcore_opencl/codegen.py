@@ -59,7 +59,7 @@ T mx_fmod(T a, T b) {
 }""",
     "mx_imod": """
 T mx_imod(T a, T b) {
-    if (b == 0) return (T)0;
+    if (b == 0 || b == -1) return (T)0;  /* -1: x % -1 is 0, and MIN % -1 traps */
     T r = a % b;
     if (r != 0 && ((r < 0) != (b < 0))) r += b;
     return r;

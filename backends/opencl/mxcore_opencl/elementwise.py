@@ -39,7 +39,7 @@ PREDICATE = {
 }
 BINARY = {
     "add": ("a + b", "a + b"), "subtract": ("a - b", "a - b"), "multiply": ("a * b", "a * b"),
-    "divide": ("a / b", "(b == 0 ? (T)0 : (T)(a / b))"),
+    "divide": ("a / b", "(b == 0 ? (T)0 : b == -1 ? (T)(-a) : (T)(a / b))"),
     "power": ("pow(a, b)", "pow((W)a, (W)b)"),
     "maximum": ("mx_max(a, b)", "(a > b ? a : b)"), "minimum": ("mx_min(a, b)", "(a < b ? a : b)"),
     "mod": ("mx_fmod(a, b)", "mx_imod(a, b)"), "arctan2": ("atan2(a, b)", "atan2((W)a, (W)b)"),
