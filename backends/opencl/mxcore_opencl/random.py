@@ -8,6 +8,7 @@ from typing import Any, Callable, Dict
 
 import numpy as np
 
+from . import reduce
 from .array import CLArray
 from .codegen import elementwise
 
@@ -136,11 +137,11 @@ def make(rt: Any) -> Dict[str, Callable]:
     def poisson(rng, lam, shape, dtype):
         return draw("mx_poisson", [_param(lam)], shape, dtype, rng)
 
+    argsort = reduce.make(rt)["argsort"]
+
     def permutation(rng, n):
         keys = draw("mx_bits", [], (int(n),), np.int64, rng, compute=np.int64)
-        from .reduce import make as make_reduce
-
-        return make_reduce(rt)["argsort"](keys, 0, False)
+        return argsort(keys, 0, False)
 
     return {"random_uniform": uniform, "random_normal": normal, "random_randint": randint,
             "random_gamma": gamma, "random_poisson": poisson,
