@@ -106,6 +106,7 @@ class NDArray:
         """Block until the array is computed (raises the error its computation raised)."""
         if self._pending is not None:
             _ENGINE.engine.wait_for(self)
+        self._ctx.backend.synchronize(self._ctx.device_id)  # device queues (OpenCL, CUDA)
 
     # -- DLPack (mxcore.ndarray.dlpack) -------------------------------------------------------
     def __dlpack__(self, stream: Any = None, **kwargs: Any) -> Any:

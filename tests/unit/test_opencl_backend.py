@@ -249,10 +249,12 @@ def test_host_runs_ahead_until_a_sync_point(backend, ctx):
         z = y * 3
         queued = time.perf_counter()
         assert not opened, "queuing work waited for the device"
-        result = z.asnumpy()  # the sync point
+        z.wait_to_read()  # a sync point
+        assert opened, "wait_to_read returned before the device finished"
+        result = z.asnumpy()
     finally:
         timer.join()
-    assert opened and queued < opened[0]
+    assert queued < opened[0]
     np.testing.assert_array_equal(result, np.full(256, 6.0, np.float32))
 
 
