@@ -22,6 +22,7 @@ from ..ndarray import NDArray
 __all__ = [
     "DeferredInitializationError",
     "ParameterNotInitializedError",
+    "SparseParameterError",
     "Parameter",
     "Constant",
     "ParameterDict",
@@ -42,6 +43,10 @@ class DeferredInitializationError(MXNetError, RuntimeError):
 
 class ParameterNotInitializedError(MXNetError, RuntimeError):
     """A parameter was used before ``initialize()`` (or on a context it does not live on)."""
+
+
+class SparseParameterError(MXNetError, RuntimeError):
+    """A row_sparse parameter was read with ``data()``, or without a Trainer to pull from."""
 
 
 def shape_is_known(shape: Optional[Tuple[int, ...]]) -> bool:
@@ -242,12 +247,22 @@ class Parameter:
         with autograd.pause():
             if data.dtype != self.dtype:
                 data = data.astype(self.dtype)
+            if data.stype != self._stype:
+                data = data.tostype(self._stype)
             self._data = [data.copyto(c) for c in self._ctx_list]
         self._init_grad()
 
     def _init_grad(self) -> None:
         if self.grad_req == "null" or self._data is None:
             self._grad = None
+            return
+        if self._stype != "default":
+            # sparse data cannot attach_grad; mark it as an autograd variable directly
+            self._grad = [nd.sparse.zeros(self._grad_stype, arr.shape, ctx=arr.context,
+                                          dtype=arr.dtype) if self._grad_stype != "default"
+                          else nd.zeros(arr.shape, ctx=arr.context, dtype=arr.dtype)
+                          for arr in self._data]
+            autograd.mark_variables(self._data, self._grad, self.grad_req)
             return
         for arr in self._data:
             arr.attach_grad(self.grad_req, stype=self._grad_stype)
@@ -267,6 +282,9 @@ class Parameter:
                     f"Failed loading Parameter '{self.name}' from saved params: shape "
                     f"incompatible, expected {self.shape} vs saved {tuple(data.shape)}")
         self._shape = tuple(data.shape)
+        if data.stype != self._stype:
+            with autograd.pause():
+                data = data.tostype(self._stype)
         if data.dtype != self.dtype:
             if not cast_dtype:
                 raise MXNetTypeError(
@@ -293,7 +311,10 @@ class Parameter:
         self._deferred_init = ()
 
     def _reduce(self) -> NDArray:
-        """The data averaged over contexts, on the CPU (what gets saved)."""
+        """The data averaged over contexts, on the CPU (what gets saved). A row_sparse
+        parameter gives its full weight (from its Trainer's store once that holds it)."""
+        if self._stype != "default":
+            return self._full_sparse_data().tostype(self._stype)
         arrays = self.list_data()
         with autograd.pause():
             total = arrays[0].copyto(cpu())
@@ -302,6 +323,18 @@ class Parameter:
                     total = total + arr.copyto(cpu())
                 total = total / len(arrays)
         return total
+
+    def _full_sparse_data(self) -> NDArray:
+        """All rows of a sparse parameter, dense on the CPU: the Trainer's store holds them
+        once it is set up (the contexts then hold only the rows last pulled)."""
+        full = None
+        if self._trainer is not None:
+            full = self._trainer._pull_full(self)
+        if full is None:
+            arrays = self._check_and_get(self._data, list)
+            with autograd.pause():
+                full = arrays[0].tostype("default").copyto(cpu())
+        return full
 
     # -- access ----------------------------------------------------------------------------------
     def _check_and_get(self, arrays: Optional[List[NDArray]], ctx: Any) -> Any:
@@ -330,13 +363,53 @@ class Parameter:
             "on Block.collect_params() (Block.params does not include the Parameters of "
             "nested child Blocks).")
 
+    def _refuse_sparse(self, what: str, ctx: Any = None) -> None:
+        if self._stype != "default":
+            where = "" if ctx is None else f" on ctx {ctx}"
+            raise SparseParameterError(
+                f"Cannot return a copy of Parameter '{self.name}'{where} via {what} because "
+                f"its storage type is {self._stype}. Please use row_sparse_data() instead.")
+
     def data(self, ctx: Optional[Context] = None) -> NDArray:
         """This parameter's data on ``ctx`` (the only context, or the current one)."""
+        self._refuse_sparse("data()", ctx)
         return self._check_and_get(self._data, ctx)
 
     def list_data(self) -> List[NDArray]:
         """The data on every context, in context order."""
+        self._refuse_sparse("list_data()")
         return self._check_and_get(self._data, list)
+
+    def row_sparse_data(self, row_id: NDArray) -> NDArray:
+        """The rows ``row_id`` of a row_sparse parameter, as a RowSparseNDArray on
+        ``row_id``'s context (pulled from the Trainer's kvstore; the other rows are zero)."""
+        if self._stype != "row_sparse":
+            raise SparseParameterError(
+                f"Cannot return a copy of Parameter {self.name} via row_sparse_data() because "
+                f"its storage type is {self._stype}. Please use data() instead.")
+        return self._get_row_sparse(row_id.context if isinstance(row_id, NDArray) else None,
+                                    row_id)
+
+    def list_row_sparse_data(self, row_id: NDArray) -> List[NDArray]:
+        """The rows ``row_id`` of a row_sparse parameter on every context."""
+        if self._stype != "row_sparse":
+            raise SparseParameterError(
+                f"Cannot return copies of Parameter '{self.name}' on all contexts via "
+                f"list_row_sparse_data() because its storage type is {self._stype}. Please "
+                "use list_data() instead.")
+        return self._get_row_sparse(list, row_id)
+
+    def _get_row_sparse(self, ctx: Any, row_id: Any) -> Any:
+        if not isinstance(row_id, NDArray):
+            raise MXNetTypeError(f"Parameter '{self.name}': row_id must be an NDArray, got "
+                                 f"{type(row_id).__name__}")
+        if self._trainer is None:
+            raise SparseParameterError(
+                f"Cannot get row_sparse data for Parameter '{self.name}' when no Trainer is "
+                "created with it (the Trainer's kvstore holds the full weight).")
+        results = self._check_and_get(self._data, ctx)
+        self._trainer._row_sparse_pull(self, results, row_id)
+        return results
 
     def grad(self, ctx: Optional[Context] = None) -> NDArray:
         """The gradient buffer on ``ctx``."""

@@ -15,6 +15,12 @@ with ``update_on_kvstore`` (the default; required for ``dist_async``) the store 
 optimizer. ``step(batch_size)`` divides by ``batch_size`` only, as in MXNet: pass the global
 batch (per-worker batch x ``num_workers``) to match one process training on the whole batch.
 
+Parameters with ``stype='row_sparse'`` (row_sparse *weights*, e.g.
+``gluon.contrib.nn.SparseEmbedding``) need a kvstore and ``update_on_kvstore`` (as in MXNet):
+the store keeps the full weight, ``step`` pushes their (row_sparse) gradients and the store
+applies the optimizer (lazily for row_sparse gradients); ``param.row_sparse_data(row_id)``
+pulls just the rows a batch needs into the parameter's RowSparseNDArray.
+
 Example::
 
     >>> import mxcore as mx
@@ -101,7 +107,22 @@ class Trainer:
         if compression_params is not None and not isinstance(compression_params, dict):
             raise MXNetTypeError("compression_params must be a dict, got "
                                  f"{type(compression_params).__name__}")
-        _kvstore_type(kvstore)
+        kind = _kvstore_type(kvstore)
+        self._contains_sparse_weight = any(p._stype != "default" for p in self._params)
+        if self._contains_sparse_weight:
+            sparse = [p.name for p in self._params if p._stype != "default"]
+            if kind is None:
+                raise MXNetValueError(
+                    f"Cannot create KVStore with row_sparse Parameters {sparse} when kvstore "
+                    "is None: row_sparse weights live in the kvstore (use 'local' or "
+                    "'device').")
+            if update_on_kvstore is False:
+                raise MXNetValueError(
+                    f"Cannot set update_on_kvstore=False when sparse weights are present "
+                    f"({sparse}).")
+            if kind == "nccl":
+                raise MXNetValueError(f"Trainer: kvstore 'nccl' does not support row_sparse "
+                                      f"weights ({sparse}); use 'device' or 'local'.")
         self._compression_params = compression_params
         self._contexts = self._check_contexts()
         self._init_optimizer(optimizer, optimizer_params or {})
@@ -153,6 +174,8 @@ class Trainer:
             raise MXNetError("Cannot reset distributed KVStore: set or load parameters "
                              "before creating the Trainer (or on every worker, then create "
                              "a new Trainer).")
+        if self._kv is not None and self._contains_sparse_weight:
+            self._keep_sparse_weights()
         self._kv_initialized = False
         self._kvstore = None
         self._update_on_kvstore = None
@@ -161,10 +184,24 @@ class Trainer:
         self._kv_scale = None
         self._params_to_init = list(self._params)
 
+    def _keep_sparse_weights(self) -> None:
+        """Before the store is dropped, give row_sparse parameters their full weights back
+        (their contexts hold only the rows last pulled; the store is re-made from them)."""
+        with autograd.pause():
+            for param in self._params:
+                if param._stype == "default" or param._data is None:
+                    continue
+                full = self._pull_full(param)
+                if full is not None:
+                    for arr in param._data:
+                        arr[:] = full.as_in_context(arr.context)
+
     def _wants_store(self, kind: Optional[str]) -> bool:
         """Whether a real kvstore object does the reduction (distributed or compressed)."""
         if kind is None:
             return False
+        if self._contains_sparse_weight:
+            return True
         compressed = bool(self._compression_params) and \
             self._compression_params.get("type") != "none"
         return kvs.is_distributed(kind) or kind == "nccl" or \
@@ -176,6 +213,8 @@ class Trainer:
         given = config["kvstore"]
         store = given if isinstance(given, kvs.KVStoreBase) else kvs.create(kind)
         update_on_kvstore = config["update_on_kvstore"]
+        if self._contains_sparse_weight:
+            update_on_kvstore = True  # the store applies the updates of row_sparse weights
         if kind == "dist_async":
             if update_on_kvstore is False:
                 raise MXNetValueError("Please set update_on_kvstore to True when training "
@@ -217,8 +256,11 @@ class Trainer:
                     continue
                 if not self._kvstore:
                     continue
-                arrays = param.list_data()
+                arrays = param._check_and_get(param._data, list)
                 idx = self._param2idx[id(param)]
+                if param._stype != "default":  # the full weight lives in the store only
+                    self._kv.init(idx, arrays[0].tostype("default"))
+                    continue
                 if self._kv is not None:  # rank 0's values everywhere
                     self._kv.init(idx, arrays[0])
                     self._kv.pull(idx, arrays)
@@ -234,6 +276,28 @@ class Trainer:
             self._init_kvstore()
         if self._params_to_init:
             self._init_params()
+
+    def _row_sparse_pull(self, param: Parameter, out: Any, row_id: NDArray) -> None:
+        """Pull rows ``row_id`` of ``param``'s stored weight into ``out`` (MXNet's
+        Trainer._row_sparse_pull, called by ``Parameter.row_sparse_data``)."""
+        self._prepare()
+        if param._deferred_init or param in self._params_to_init:
+            raise MXNetError(f"Trainer: Parameter '{param.name}' is not in the kvstore yet")
+        idx = self._param2idx[id(param)]
+        self._kv.row_sparse_pull(idx, out=out, row_ids=row_id)
+
+    def _pull_full(self, param: Parameter) -> Optional[NDArray]:
+        """Every row of a row_sparse ``param`` from the store (dense, on the CPU), or None
+        while the store does not hold it yet."""
+        if self._kv is None or not self._kv_initialized or param in self._params_to_init:
+            return None
+        from .. import ndarray as nd
+        from ..context import cpu
+
+        out = nd.zeros(param.shape, dtype=param.dtype, ctx=cpu())
+        with autograd.pause():
+            self._kv.pull(self._param2idx[id(param)], out=out)
+        return out
 
     def _give_store_optimizer(self) -> None:
         """Hand the optimizer to the store (update_on_kvstore) once the gradient scale is
@@ -360,6 +424,10 @@ class Trainer:
         if self._kv is not None:  # one call: the store may fuse small keys
             keys, grads, datas = [], [], []
             for i, param in self._trainable():
+                if param._stype != "default":  # pushed only: batches pull the rows they use
+                    with autograd.pause():
+                        self._kv.push(i, param.list_grad())
+                    continue
                 keys.append(i)
                 grads.append(param.list_grad())
                 datas.append(param.list_data())
@@ -393,7 +461,7 @@ class Trainer:
         on_kvstore = bool(self._kvstore and self._update_on_kvstore)
         updates: List[list] = [[] for _ in self._updaters]
         for i, param in self._trainable():
-            datas = param.list_data()
+            datas = param._check_and_get(param._data, list)
             if not ignore_stale_grad:
                 for data in datas:
                     if not _is_fresh(data):

@@ -50,7 +50,20 @@ def row_sparse_pull(store: Any, key: Any, out: Any, row_ids: Any) -> None:
                 if host_ids.size and (host_ids[0] < 0 or host_ids[-1] >= stored.shape[0]):
                     raise MXNetValueError(f"KVStore.row_sparse_pull: row_ids out of range "
                                           f"[0, {stored.shape[0]}) for key {k!r}")
-                rows = stored.asnumpy()[host_ids]
-                result = sparse.row_sparse_array((rows, host_ids), shape=stored.shape,
-                                                 ctx=o.context, dtype=stored.dtype)
-                result.copyto(o)
+                _gather_rows(stored, host_ids).copyto(o)
+
+
+def _gather_rows(stored: NDArray, host_ids: np.ndarray) -> NDArray:
+    """Rows ``host_ids`` (sorted, unique) of ``stored`` as a RowSparseNDArray, gathered on
+    the store's device (only the row ids travel from the host)."""
+    from .. import ndarray as nd
+    from ..ndarray import sparse
+    from ..ops.sparse_kernels import make_rsp
+
+    ids = nd.array(host_ids, dtype=np.int64, ctx=stored.context)
+    if stored.stype == "row_sparse":
+        return sparse.retain(stored, ids)
+    if stored.stype != "default":
+        stored = stored.tostype("default")
+    rows = nd.take(stored, ids, axis=0)
+    return make_rsp(rows._sync(), ids._sync(), stored.shape, stored.context)

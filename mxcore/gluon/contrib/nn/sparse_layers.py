@@ -1,0 +1,87 @@
+"""SparseEmbedding: an Embedding whose weight is a row_sparse Parameter (MXNet 1.x
+``gluon.contrib.nn.SparseEmbedding``).
+
+The full weight lives in the Trainer's kvstore; every forward pass pulls only the rows its
+input names (``weight.row_sparse_data(x)``) and the weight gradient is row_sparse with one row
+per distinct index, so memory and update cost follow the batch, not the vocabulary.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .... import autograd
+from .... import ndarray as nd
+from ....base import MXNetValueError
+from ....ndarray import NDArray
+from ...block import Block
+
+__all__ = ["SparseEmbedding"]
+
+
+class _RowLookup(autograd.Function):
+    """``out[..., :] = weight[x[...]]`` for a RowSparseNDArray ``weight`` holding (at least)
+    the rows of ``x``; rows it does not hold read as zero. The weight's gradient is
+    row_sparse, one row per distinct index (as ``Embedding(sparse_grad=True)``)."""
+
+    def __init__(self, input_dim: int) -> None:
+        super().__init__()
+        self._input_dim = input_dim
+
+    def forward(self, x: NDArray, weight: NDArray) -> NDArray:
+        self.save_for_backward(x)
+        values = weight.data  # (rows held, output_dim), dense
+        held = weight.indices.asnumpy()
+        ids = np.clip(x.asnumpy().astype(np.int64), 0, self._input_dim - 1).reshape(-1)
+        pos = np.searchsorted(held, ids)
+        found = pos < held.size
+        found[found] = held[pos[found]] == ids[found]
+        slot = np.where(found, pos + 1, 0)  # slot 0: a zero row for rows not held
+        zero = nd.zeros((1,) + values.shape[1:], ctx=values.context, dtype=values.dtype)
+        table = nd.concat(zero, values, dim=0)
+        out = nd.take(table, nd.array(slot, dtype=np.int64, ctx=values.context), axis=0)
+        return out.reshape(tuple(x.shape) + tuple(values.shape[1:]))
+
+    def backward(self, dy: NDArray) -> Any:
+        from ....ops.sparse_updates import embedding_row_sparse_grad
+
+        (x,) = self.saved_tensors
+        return None, embedding_row_sparse_grad(dy, x, self._input_dim)
+
+
+class SparseEmbedding(Block):
+    """Maps integer indices to rows of a row_sparse ``weight`` (shape ``(input_dim,
+    output_dim)``) with a row_sparse gradient; train it with a ``gluon.Trainer`` (with a
+    kvstore, which holds the full weight and applies lazy updates).
+
+    Example::
+
+        >>> import mxcore as mx
+        >>> emb = mx.gluon.contrib.nn.SparseEmbedding(10, 2)
+        >>> emb.initialize()
+        >>> trainer = mx.gluon.Trainer(emb.collect_params(), "sgd")
+        >>> emb(mx.nd.array([1, 7])).shape
+        (2, 2)
+    """
+
+    def __init__(self, input_dim: int, output_dim: int, dtype: Any = "float32",
+                 weight_initializer: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if int(input_dim) < 1 or int(output_dim) < 1:
+            raise MXNetValueError(f"SparseEmbedding: input_dim and output_dim must be >= 1, "
+                                  f"got {input_dim} and {output_dim}")
+        self._kwargs = {"input_dim": int(input_dim), "output_dim": int(output_dim),
+                        "dtype": dtype, "sparse_grad": True}
+        self.weight = self.params.get("weight", shape=(input_dim, output_dim),
+                                      init=weight_initializer, dtype=dtype,
+                                      grad_stype="row_sparse", stype="row_sparse")
+
+    def forward(self, x: NDArray) -> NDArray:
+        weight = self.weight.row_sparse_data(x)
+        return _RowLookup(self._kwargs["input_dim"])(x, weight)
+
+    def __repr__(self) -> str:
+        kw = self._kwargs
+        return f"{type(self).__name__}({kw['input_dim']} -> {kw['output_dim']}, {kw['dtype']})"
