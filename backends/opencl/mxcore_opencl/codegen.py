@@ -10,6 +10,7 @@ the index arithmetic is skipped.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -225,5 +226,5 @@ def elementwise(rt: Any, expr: str, inputs: Sequence[Any], out_dtype: Any,
 def new_array(rt: Any, shape: Sequence[int], dtype: Any) -> CLArray:
     dtype = rt.require(dtype)
     shape = tuple(int(s) for s in shape)
-    return CLArray(rt, rt.alloc(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize), shape,
-                   dtype, c_strides(shape))
+    return CLArray(rt, rt.alloc(math.prod(shape) * dtype.itemsize), shape, dtype,
+                   c_strides(shape))

@@ -51,12 +51,17 @@ class Runtime:
         self._dummy: Optional[Any] = None
         self._geometry: Dict[tuple, Any] = {}  # read-only shape/stride buffers by value
         self.dtypes: frozenset = frozenset()
+        self._supported: set = set()  # np.dtype objects already checked
         self.device_label = device.name
 
     def require(self, dtype: Any) -> np.dtype:
         """``dtype`` as np.dtype, or UnsupportedByDevice when this device lacks it."""
+        if isinstance(dtype, np.dtype) and dtype in self._supported:
+            return dtype
         dt = np.dtype(dtype)
-        if dt.name not in self.dtypes:
+        if dt.name in self.dtypes:
+            self._supported.add(dt)
+        else:
             from mxcore.base import UnsupportedByDevice
 
             raise UnsupportedByDevice(
