@@ -120,9 +120,10 @@ class Trainer:
                 raise MXNetValueError(
                     f"Cannot set update_on_kvstore=False when sparse weights are present "
                     f"({sparse}).")
-            if kind == "nccl":
-                raise MXNetValueError(f"Trainer: kvstore 'nccl' does not support row_sparse "
-                                      f"weights ({sparse}); use 'device' or 'local'.")
+            if kind in ("nccl", "dist_async"):
+                raise MXNetValueError(f"Trainer: kvstore {kind!r} does not support row_sparse "
+                                      f"weights ({sparse}) in mxcore; use 'local', 'device' "
+                                      "or 'dist_sync'.")
         self._compression_params = compression_params
         self._contexts = self._check_contexts()
         self._init_optimizer(optimizer, optimizer_params or {})

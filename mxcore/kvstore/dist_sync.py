@@ -128,7 +128,7 @@ class DistSyncKVStore(KVStoreBase):
     # -- several keys in one call: small ones share an allreduce -------------------------------
     def _fusable(self, values: List[NDArray]) -> bool:
         return self._compression is None and self._comm.num_workers > 1 and \
-            all(v.size <= FUSE_MAX_ELEMENTS for v in values)
+            all(v.size <= FUSE_MAX_ELEMENTS and v.stype == "default" for v in values)
 
     def push(self, key: Any, value: Any, priority: int = 0) -> None:
         pairs = group_pairs(key, value, "KVStore.push")
@@ -195,6 +195,8 @@ class DistSyncKVStore(KVStoreBase):
 
     def _reduce(self, key: Key, merged: NDArray) -> NDArray:
         what = f"{self._type}: push of key {key!r}"
+        if merged.stype == "row_sparse":
+            return self._reduce_row_sparse(merged, what)
         if isinstance(self._compression, TwoBitCompression):
             return self._reduce_compressed(key, merged, what)
         if self._comm.num_workers == 1:
@@ -203,6 +205,38 @@ class DistSyncKVStore(KVStoreBase):
         self._comm.allreduce(buf, what)
         write_back(merged, buf)
         return merged
+
+    def _reduce_row_sparse(self, merged: NDArray, what: str) -> NDArray:
+        """Sum row_sparse values over the workers: all-gather every worker's rows (padded to
+        the longest), then add them up in the same order everywhere (the union of rows)."""
+        n = self._comm.num_workers
+        if n == 1:
+            return merged
+        from ..ndarray import sparse
+
+        ids = merged.indices.asnumpy().astype(np.int64)
+        vals = merged.data.asnumpy()
+        counts = np.empty(n, dtype=np.int64)
+        self._comm.allgather(np.array([ids.size], dtype=np.int64), counts, what)
+        most = int(counts.max())
+        if most == 0:
+            return merged
+        row = vals.shape[1:]
+        send_ids = np.full(most, -1, dtype=np.int64)
+        send_ids[:ids.size] = ids
+        send_vals = np.zeros((most,) + row, dtype=vals.dtype)
+        send_vals[:ids.size] = vals
+        all_ids = np.empty((n, most), dtype=np.int64)
+        all_vals = np.empty((n, most) + row, dtype=vals.dtype)
+        self._comm.allgather(send_ids, all_ids, what)
+        self._comm.allgather(send_vals, all_vals, what)
+        flat_ids = np.concatenate([all_ids[r, :counts[r]] for r in range(n)])
+        flat_vals = np.concatenate([all_vals[r, :counts[r]] for r in range(n)])
+        rows, inverse = np.unique(flat_ids, return_inverse=True)
+        summed = np.zeros((rows.size,) + row, dtype=vals.dtype)
+        np.add.at(summed, inverse.reshape(-1), flat_vals)
+        return sparse.row_sparse_array((summed, rows), shape=merged.shape, ctx=merged.context,
+                                       dtype=vals.dtype)
 
     def _reduce_compressed(self, key: Key, merged: NDArray, what: str) -> NDArray:
         comp = self._compression

@@ -1,5 +1,6 @@
-"""Sparse kernels for training: Embedding's row_sparse gradient, ``_sparse_retain`` and lazy
-optimizer updates that touch only the rows a row_sparse gradient holds.
+"""Sparse kernels for training: Embedding's row_sparse gradient, Embedding with a row_sparse
+weight, ``_sparse_retain`` and lazy optimizer updates that touch only the rows a row_sparse
+gradient holds.
 
 A lazy update gathers the present rows of the weight and states, runs the optimizer op's own
 dense kernel on those rows, and writes them back (``setitem`` with the row indices), so
@@ -52,6 +53,28 @@ def _retain(op, inputs, attrs, out):
     padded = K.concat([K.full((1,) + tuple(values.shape[1:]), 0, values.dtype), values], 0)
     rows = K.take(padded, pos, 0)  # rows not stored pick the zero row
     return make_rsp(rows, keep, x.shape, x._ctx)
+
+
+# -- Embedding with a row_sparse weight ---------------------------------------------------------
+@sparse_kernel("Embedding")
+def _embedding_rsp_weight(op, inputs, attrs, out):
+    """Rows of a row_sparse weight (the rows a Gluon row_sparse Parameter pulled); rows it
+    does not hold read as zero. Autograd records Embedding's own gradient."""
+    data, weight = inputs
+    if data.stype != "default" or weight.stype != "row_sparse":
+        return NotImplemented
+    ctx = weight._ctx
+    K = kernel_namespace(ctx.backend)
+    n = weight.shape[0]
+    idx = K.reshape(fix_indices(K, data._data, n, "clip"), (data.size,))
+    have = weight._aux[0]._data
+    # position + 1 of every stored row (0: not stored), as in _retain
+    slot = K.scatter_add(K.full((n,), 0, sp.I64), 0, have,
+                         K.arange(1, have.shape[0] + 1, 1, sp.I64))
+    values = weight._values._data
+    padded = K.concat([K.full((1,) + tuple(values.shape[1:]), 0, values.dtype), values], 0)
+    rows = K.take(padded, K.take(slot, idx, 0), 0)
+    return _wrap(K.reshape(rows, tuple(data.shape) + tuple(values.shape[1:])), ctx)
 
 
 # -- lazy optimizer updates ---------------------------------------------------------------------

@@ -103,6 +103,18 @@ def test_module_fit_dist_sync_matches_one_process(tmp_path):
                                    err_msg=key)
 
 
+@pytest.mark.parametrize("n", [2, 3])
+def test_sparse_embedding_dist_sync_matches_one_process(tmp_path, n):
+    run_mpi(n, "sparse", str(tmp_path))
+    ranks = _load(tmp_path, "sparse", n)
+    for other in ranks[1:]:  # bit-identical on every worker
+        np.testing.assert_array_equal(ranks[0]["weight"], other["weight"])
+    np.testing.assert_allclose(ranks[0]["weight"], ranks[0]["ref"], rtol=1e-5, atol=1e-6)
+    init = ranks[0]["init"].astype(np.float32)
+    np.testing.assert_array_equal(ranks[0]["weight"][12:], init[12:])  # lazy: untouched rows
+    assert not np.allclose(ranks[0]["weight"][:12], init[:12])
+
+
 def _two_bit_reference(grads_per_worker, threshold):
     """The documented scheme, independently: residual += g; send +-t where |r| >= t."""
     residuals = [np.zeros_like(g[0]) for g in grads_per_worker]

@@ -318,7 +318,44 @@ def mismatch(out: str) -> None:
     kv.barrier()
 
 
+def sparse(out: str) -> None:
+    """SparseEmbedding (row_sparse weight) with Trainer(kvstore='dist_sync'): lazy Adam on the
+    store, vs one process on the concatenated batches."""
+    kv = mx.kv.create("dist_sync")
+    rank, workers = kv.rank, kv.num_workers
+    rng = np.random.RandomState(3)
+    idx = rng.randint(0, 12, size=(STEPS, workers * PER_WORKER, 2)).astype(np.float32)
+    opt = {"learning_rate": 0.1, "wd": 0.01}
+
+    def model(seed):
+        emb = gluon.contrib.nn.SparseEmbedding(20, 3)
+        emb.initialize()
+        emb.weight.set_data(mx.nd.array(np.random.RandomState(seed).randn(20, 3)))
+        return emb
+
+    def train(emb, trainer, shards, batch):
+        for x in shards:
+            with autograd.record():
+                loss = ((emb(mx.nd.array(x)) - 1) ** 2).sum()
+            loss.backward()
+            trainer.step(batch)
+
+    emb = model(seed=rank)  # rank 0's initial weight wins
+    tr = gluon.Trainer(emb.collect_params(), "adam", opt, kvstore="dist_sync")
+    lo, hi = rank * PER_WORKER, (rank + 1) * PER_WORKER
+    train(emb, tr, [step[lo:hi] for step in idx], workers * PER_WORKER)
+    results = {"weight": emb.weight._reduce().asnumpy()}
+    if rank == 0:
+        ref = model(seed=0)
+        ref_tr = gluon.Trainer(ref.collect_params(), "adam", opt, kvstore="local")
+        train(ref, ref_tr, list(idx), workers * PER_WORKER)
+        results["ref"] = ref.weight._reduce().asnumpy()
+        results["init"] = np.random.RandomState(0).randn(20, 3)
+    _save(out, "sparse", rank, **results)
+
+
 if __name__ == "__main__":
     mode, outdir, *rest = sys.argv[1:]
     {"trainer": trainer, "module": module, "compress": compress, "api": api,
-     "async": async_, "fault": fault, "resume": resume, "mismatch": mismatch}[mode](outdir, *rest)
+     "async": async_, "fault": fault, "resume": resume, "mismatch": mismatch,
+     "sparse": sparse}[mode](outdir, *rest)

@@ -142,9 +142,8 @@ def test_set_data_after_training_resets_the_store():
 
 
 def _lookup(param, x):
-    from mxcore.gluon.contrib.nn.sparse_layers import _RowLookup
-
-    return _RowLookup(param.shape[0])(x, param.row_sparse_data(x))
+    return mx.nd.Embedding(x, param.row_sparse_data(x), input_dim=VOCAB, output_dim=DIM,
+                           sparse_grad=True)
 
 
 def test_trainer_save_and_load_states(tmp_path):
@@ -163,3 +162,26 @@ def test_trainer_save_and_load_states(tmp_path):
         loss = (_lookup(p, x) ** 2).sum()
     loss.backward()
     trainer.step(1)
+
+
+def test_embedding_reads_a_row_sparse_weight():
+    w = mx.nd.sparse.row_sparse_array(([[1.0, 2.0], [3.0, 4.0]], [1, 3]), shape=(5, 2))
+    x = mx.nd.array([[3, 0], [1, 9]])  # 9 is clipped to 4, a row not held: zero
+    y = mx.nd.Embedding(x, w, input_dim=5, output_dim=2)
+    assert y.stype == "default"
+    np.testing.assert_array_equal(y.asnumpy(), [[[3, 4], [0, 0]], [[1, 2], [0, 0]]])
+
+
+def test_user_block_gets_row_sparse_gradient():
+    p = _sparse_param()
+    mx.gluon.Trainer([p], "sgd")
+    x = mx.nd.array([[2, 7], [7, 7]])
+    with mx.autograd.record():
+        loss = (_lookup(p, x) * 3).sum()
+    loss.backward()
+    g = p.grad()
+    assert g.stype == "row_sparse"
+    np.testing.assert_array_equal(g.indices.asnumpy(), [2, 7])
+    expect = np.zeros((VOCAB, DIM), np.float32)
+    expect[2], expect[7] = 3, 9
+    np.testing.assert_array_equal(g.asnumpy(), expect)

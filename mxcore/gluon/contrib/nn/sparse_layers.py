@@ -4,51 +4,20 @@
 The full weight lives in the Trainer's kvstore; every forward pass pulls only the rows its
 input names (``weight.row_sparse_data(x)``) and the weight gradient is row_sparse with one row
 per distinct index, so memory and update cost follow the batch, not the vocabulary.
+``nd.Embedding`` reads a row_sparse weight directly (a sparse kernel), and autograd sends its
+row_sparse gradient to the Parameter's gradient buffer.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from .... import autograd
 from .... import ndarray as nd
 from ....base import MXNetValueError
 from ....ndarray import NDArray
 from ...block import Block
 
 __all__ = ["SparseEmbedding"]
-
-
-class _RowLookup(autograd.Function):
-    """``out[..., :] = weight[x[...]]`` for a RowSparseNDArray ``weight`` holding (at least)
-    the rows of ``x``; rows it does not hold read as zero. The weight's gradient is
-    row_sparse, one row per distinct index (as ``Embedding(sparse_grad=True)``)."""
-
-    def __init__(self, input_dim: int) -> None:
-        super().__init__()
-        self._input_dim = input_dim
-
-    def forward(self, x: NDArray, weight: NDArray) -> NDArray:
-        self.save_for_backward(x)
-        values = weight.data  # (rows held, output_dim), dense
-        held = weight.indices.asnumpy()
-        ids = np.clip(x.asnumpy().astype(np.int64), 0, self._input_dim - 1).reshape(-1)
-        pos = np.searchsorted(held, ids)
-        found = pos < held.size
-        found[found] = held[pos[found]] == ids[found]
-        slot = np.where(found, pos + 1, 0)  # slot 0: a zero row for rows not held
-        zero = nd.zeros((1,) + values.shape[1:], ctx=values.context, dtype=values.dtype)
-        table = nd.concat(zero, values, dim=0)
-        out = nd.take(table, nd.array(slot, dtype=np.int64, ctx=values.context), axis=0)
-        return out.reshape(tuple(x.shape) + tuple(values.shape[1:]))
-
-    def backward(self, dy: NDArray) -> Any:
-        from ....ops.sparse_updates import embedding_row_sparse_grad
-
-        (x,) = self.saved_tensors
-        return None, embedding_row_sparse_grad(dy, x, self._input_dim)
 
 
 class SparseEmbedding(Block):
@@ -80,7 +49,7 @@ class SparseEmbedding(Block):
 
     def forward(self, x: NDArray) -> NDArray:
         weight = self.weight.row_sparse_data(x)
-        return _RowLookup(self._kwargs["input_dim"])(x, weight)
+        return nd.Embedding(x, weight, **self._kwargs)
 
     def __repr__(self) -> str:
         kw = self._kwargs
