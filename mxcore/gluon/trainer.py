@@ -261,6 +261,8 @@ class Trainer:
                 idx = self._param2idx[id(param)]
                 if param._stype != "default":  # the full weight lives in the store only
                     self._kv.init(idx, arrays[0].tostype("default"))
+                    for arr in arrays:  # batches pull the rows they need
+                        arr[:] = 0
                     continue
                 if self._kv is not None:  # rank 0's values everywhere
                     self._kv.init(idx, arrays[0])
@@ -426,8 +428,9 @@ class Trainer:
             keys, grads, datas = [], [], []
             for i, param in self._trainable():
                 if param._stype != "default":  # pushed only: batches pull the rows they use
-                    with autograd.pause():
-                        self._kv.push(i, param.list_grad())
+                    if self._distributed or any(_is_fresh(a) for a in param._data):
+                        with autograd.pause():
+                            self._kv.push(i, param.list_grad())
                     continue
                 keys.append(i)
                 grads.append(param.list_grad())

@@ -172,3 +172,58 @@ def test_forward_without_trainer_is_refused():
 def test_bad_sizes():
     with pytest.raises(mx.base.MXNetValueError):
         mx.gluon.contrib.nn.SparseEmbedding(0, DIM)
+
+
+def _two_layer(first):
+    net = mx.gluon.nn.Sequential()
+    net.add(first, mx.gluon.nn.Dense(2, flatten=True))
+    net.initialize(mx.init.Xavier())
+    first.weight.set_data(_init())
+    net[1].weight.set_data(mx.nd.array(np.linspace(-1, 1, 2 * 2 * DIM).reshape(2, 2 * DIM)))
+    return net
+
+
+def test_mixed_sparse_and_dense_parameters_in_one_trainer():
+    batches = _batches(seed=4)
+    kwargs = {"learning_rate": 0.1, "momentum": 0.5, "wd": 0.01}
+    sparse = _two_layer(mx.gluon.contrib.nn.SparseEmbedding(VOCAB, DIM))
+    sparse_trainer = mx.gluon.Trainer(sparse.collect_params(), "sgd", dict(kwargs))
+    dense = _two_layer(mx.gluon.nn.Embedding(VOCAB, DIM, sparse_grad=True))
+    dense_trainer = mx.gluon.Trainer(dense.collect_params(), "sgd", dict(kwargs),
+                                     kvstore=None)
+    _train(sparse, sparse_trainer, batches, [mx.cpu()])
+    _train(dense, dense_trainer, batches, [mx.cpu()])
+    np.testing.assert_allclose(sparse[0].weight._reduce().asnumpy(),
+                               dense[0].weight.data().asnumpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(sparse[1].weight.data().asnumpy(),
+                               dense[1].weight.data().asnumpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(sparse[1].bias.data().asnumpy(),
+                               dense[1].bias.data().asnumpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_stale_gradient_is_not_pushed_again():
+    emb = mx.gluon.contrib.nn.SparseEmbedding(VOCAB, DIM)
+    emb.initialize()
+    trainer = mx.gluon.Trainer(emb.collect_params(), "sgd", {"learning_rate": 1.0})
+    _train(emb, trainer, _batches(n=1), [mx.cpu()])
+    after_one = emb.weight._reduce().asnumpy()
+    with pytest.raises(mx.base.MXNetError, match="has not been updated by backward"):
+        trainer.step(1)
+    trainer.step(1, ignore_stale_grad=True)
+    np.testing.assert_array_equal(emb.weight._reduce().asnumpy(), after_one)
+
+
+def test_block_level_zero_grad_and_cast():
+    emb = mx.gluon.contrib.nn.SparseEmbedding(VOCAB, DIM)
+    emb.initialize()
+    emb.cast("float64")
+    trainer = mx.gluon.Trainer(emb.collect_params(), "sgd", {"learning_rate": 1.0})
+    x = mx.nd.array([1, 2])
+    with mx.autograd.record():
+        loss = _loss(emb(x))
+    loss.backward()
+    assert emb.weight.grad().dtype == np.float64 and emb.weight.grad().indices.size == 2
+    emb.collect_params().zero_grad()
+    assert emb.weight.grad().indices.size == 0
+    trainer.step(1, ignore_stale_grad=True)
+    assert emb(x).dtype == np.float64
