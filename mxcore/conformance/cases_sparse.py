@@ -254,9 +254,26 @@ CASES = [
     Case("_sparse_adagrad_update", [Input((5, 3)), Input((5, 3), **_RSP),
                                     Input((5, 3), low=0.0, high=1.0)], _lazy(_adagrad_step),
          {"lr": 0.1, "wd": 0.01}, dtypes=_F, grad=False, name="row_sparse_lazy"),
+    # -- cast_storage (mx.nd.cast_storage; the op itself serves Symbols) -----------------------
+    Case("cast_storage", [Input((4, 3), **_CSR)], lambda x, stype: x, {"stype": "default"},
+         dtypes=_F, out_stype="default", name="csr_to_default"),
+    Case("cast_storage", [Input((4, 3), **_RSP)], lambda x, stype: x, {"stype": "default"},
+         dtypes=_F, out_stype="default", name="rsp_to_default"),
+    Case("cast_storage", [Input((4, 3), **_CSR)], lambda x, stype: x, {"stype": "csr"},
+         dtypes=_F, out_stype="csr", name="csr_to_csr"),
+    Case("cast_storage", [Input((4, 3), **_RSP)], lambda x, stype: x, {"stype": "row_sparse"},
+         dtypes=_F, out_stype="row_sparse", name="rsp_to_rsp"),
+    Case("cast_storage", [Input((2, 3))], lambda x, stype: x, {"stype": "default"},
+         out_stype="default", name="dense_copy"),
+    Case("cast_storage", [Input((4, 3))], lambda x, stype: x, {"stype": "csr"}, dtypes=_F,
+         grad=False, out_stype="csr", name="dense_to_csr"),
+    Case("cast_storage", [Input((4, 3))], lambda x, stype: x, {"stype": "row_sparse"},
+         dtypes=_F, grad=False, out_stype="row_sparse", name="dense_to_rsp"),
 ]
 
 ERROR_CASES = [
+    ErrorCase("cast_storage", [Input((2, 3))], {"stype": "coo"}, error=MXNetValueError,
+              name="unknown_stype"),
     ErrorCase("dot", [Input((4, 5), stype="csr"), Input((4, 3))], error=MXNetValueError,
               name="csr_misaligned"),
     ErrorCase("elemwise_add", [Input((5, 3), stype="row_sparse"),

@@ -9,6 +9,13 @@ uses the ops' gradient declarations and writes (or adds) into the gradient array
 The first backward also captures the ops the gradients invoke (``backward.py``); the second
 checks a replay of them against the tape; from then on training runs without the tape: the
 forward keeps only the values backward reads and backward replays the captured kernels.
+
+Arguments may be CSR or row_sparse arrays: the steps reading them run through ``mx.nd``'s
+storage-type dispatch (sparse kernels, or the dense fallback with its warning) and training
+stays on the tape, so gradients come out in the storage type the gradient rules give
+(row_sparse for ``dot(csr, w)``'s ``w``) and are stored into the gradient arrays in theirs.
+CSR arguments get no gradient (as in MXNet); a row_sparse argument with a gradient is read
+as dense in training.
 """
 
 from __future__ import annotations
@@ -69,15 +76,19 @@ class Executor:
         if placed:
             _check_grad_contexts(self._arg_names, self.arg_arrays, self.grad_arrays)
         self._grad_req: List[str] = _as_reqs(grad_req, self._arg_names, self.grad_arrays)
+        sparse_args = [n for n, a in zip(self._arg_names, self.arg_arrays) if a.stype != "default"]
+        _check_sparse_args(sparse_args, [n for n, a in zip(self._arg_names, self.arg_arrays)
+                                         if a.stype == "csr"],
+                           self._arg_names, self._grad_req, placed)
         var_ctx = None
         if placed:
             var_ctx = {n: a.context for n, a in zip(self._arg_names + self._aux_names,
                                                     self.arg_arrays + self.aux_arrays)}
         self._program: Program = compile_symbol(symbol, ctx, self._arg_names, self._aux_names,
-                                                self._group2ctx, var_ctx)
+                                                self._group2ctx, var_ctx, sparse_args)
         for slot, arr in zip(self._program.arg_slots + self._program.aux_slots,
                              self.arg_arrays + self.aux_arrays):
-            data = arr._sync()
+            data = arr._sync() if arr.stype == "default" else arr
             self._program.slot_info[slot] = (tuple(data.shape), data.dtype)
         self.outputs: List[NDArray] = []
         self._recorded = False
@@ -90,7 +101,8 @@ class Executor:
         self._monitor: Any = None
         #: compiled backward: 0 capture at the next backward, 1 captured (the next backward
         #: checks the replay against the tape), 2 replaying, -1 tape only
-        self._bwd_state = 0 if not placed and any(r != "null" for r in self._grad_req) else -1
+        self._bwd_state = 0 if not placed and any(r != "null" for r in self._grad_req) \
+            and not self._program.has_storage else -1
         self._bwd_plan: Optional[BackwardPlan] = None
         self._fwd_release: Any = None
         #: forward values kept for the compiled backward (state 2)
@@ -160,7 +172,8 @@ class Executor:
                 self._slot_data = [None if v is None else v._data for v in nds]
             values = [nds[s] for s in program.out_slots]
             self._recorded = any(v._ag is not None for v in values)
-            self._set_outputs([v._data for v in values], [v._ag for v in values])
+            self._set_outputs([v._data if v.stype == "default" else v for v in values],
+                              [v._ag for v in values])
         else:
             vals = self._predict_inputs()
             program.run_predict(vals, ctx)
@@ -175,7 +188,7 @@ class Executor:
         program = self._program
         vals: List[Any] = [None] * program.n_slots
         for slot, arr in zip(program.arg_slots, self.arg_arrays):
-            vals[slot] = arr._sync()
+            vals[slot] = arr._sync() if arr.stype == "default" else arr
         for slot, arr in zip(program.aux_slots, self.aux_arrays):
             vals[slot] = arr._sync()
         return vals
@@ -209,7 +222,14 @@ class Executor:
         self._handle_args = []
         for i, (slot, arr, grad, req) in enumerate(zip(program.arg_slots, self.arg_arrays,
                                                        self.grad_arrays, self._grad_req)):
-            handle = _wrap(arr._sync(), slot_ctx[slot])
+            if arr.stype != "default":
+                if req == "null":  # sparse data: read as is
+                    nds[slot] = arr
+                    continue
+                data = arr.tostype("default")._data  # a row_sparse variable: read dense
+            else:
+                data = arr._sync()
+            handle = _wrap(data, slot_ctx[slot])
             if req != "null":
                 handle._grad = grad
                 handle._ag = _ag.Entry(None, 0, req, handle)
@@ -221,14 +241,22 @@ class Executor:
         return nds
 
     def _set_outputs(self, datas: Sequence[Any], entries: Optional[Sequence[Any]]) -> None:
-        """Point the (persistent) output arrays at this run's results, as MXNet reuses them."""
+        """Point the (persistent) output arrays at this run's results, as MXNet reuses them.
+
+        A sparse result (an NDArray in ``datas``) replaces its output array.
+        """
+        slot_ctx = self._program.slot_ctx
         if len(self.outputs) != len(datas):
-            slot_ctx = self._program.slot_ctx
-            self.outputs = [_wrap(d, slot_ctx[s]) for d, s in zip(datas,
-                                                                  self._program.out_slots)]
+            self.outputs = [d if isinstance(d, NDArray) else _wrap(d, slot_ctx[s])
+                            for d, s in zip(datas, self._program.out_slots)]
         else:
-            for out, d in zip(self.outputs, datas):
-                out._data = d
+            for i, (out, d) in enumerate(zip(self.outputs, datas)):
+                if isinstance(d, NDArray):
+                    self.outputs[i] = d
+                elif out.stype != "default":
+                    self.outputs[i] = _wrap(d, slot_ctx[self._program.out_slots[i]])
+                else:
+                    out._data = d
         for i, out in enumerate(self.outputs):
             out._ag = entries[i] if entries is not None else None
 
@@ -502,13 +530,31 @@ def _as_list(arrays: Any, names: Sequence[str], what: str, ctx: Any,
         if not isinstance(arr, NDArray):
             raise MXNetTypeError(f"bind: {what}[{name!r}] must be an NDArray, got "
                                  f"{type(arr).__name__}")
-        if arr.stype != "default" and not (what == "args_grad" and arr.stype == "row_sparse"):
+        if arr.stype != "default" and what != "args" \
+                and not (what == "args_grad" and arr.stype == "row_sparse"):
             raise MXNetTypeError(f"bind: {what}[{name!r}] has storage type {arr.stype!r}; "
-                                 "only dense arrays (and row_sparse gradients) can be bound")
+                                 "auxiliary states must be dense and gradients dense or "
+                                 "row_sparse")
         if ctx is not None and arr.context != ctx:
             raise MXNetValueError(f"bind: {what}[{name!r}] is on {arr.context}, the executor "
                                   f"on {ctx}")
     return out
+
+
+def _check_sparse_args(sparse: Sequence[str], csr: Sequence[str], names: Sequence[str],
+                       reqs: Sequence[str], placed: bool) -> None:
+    """Sparse arguments: no model parallelism; CSR ones get no gradient (as in MXNet)."""
+    if not sparse:
+        return
+    if placed:
+        raise MXNetValueError(f"bind: sparse arguments {list(sparse)} cannot be bound with "
+                              "group2ctx; bind them to a single context")
+    req = dict(zip(names, reqs))
+    with_grad = [n for n in sparse if req[n] != "null" and n in csr]
+    if with_grad:
+        raise MXNetValueError(f"bind: arguments {with_grad} are CSR arrays; gradients with "
+                              "respect to CSR arrays are not computed (as in MXNet): give them "
+                              "no args_grad entry or grad_req 'null'")
 
 
 def _check_grad_contexts(names: Sequence[str], args: Sequence[NDArray],

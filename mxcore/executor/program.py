@@ -6,15 +6,21 @@ on backend arrays with no per-op dispatch; intermediate values are dropped right
 last use (the memory plan's lifetimes). The training loop runs the same kernels but wraps
 the results as NDArrays and records autograd nodes, so backward uses the ops' gradient
 declarations exactly as imperative autograd does.
+
+Steps that may read a sparse value (a CSR or row_sparse argument, or a sparse result of an
+earlier step) are *storage steps*: they run through ``mx.nd``'s dispatch (``invoke``), which
+picks the op's sparse kernel for the inputs' storage types or falls back to dense with the
+one-time warning, and records on the tape in training; their sparse results stay NDArrays in
+their slots. A step is made a storage step when a sparse value first reaches it.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from .. import autograd as _ag
 from ..base import MXNetError, MXNetValueError
-from ..ndarray.invoke import diagnose, resolve_kernel
+from ..ndarray.invoke import diagnose, invoke, resolve_kernel
 from ..ndarray.ndarray import NDArray, _wrap
 from . import planner
 from .placement import CrossDeviceCopy, place_nodes, transfer
@@ -31,7 +37,7 @@ class Step:
 
     __slots__ = ("op", "name", "attrs", "kernel", "kw_predict", "kw_train", "rec_attrs",
                  "ins", "outs", "n_out", "simple", "release", "inplace", "copy_outs",
-                 "str_attrs", "ctx", "writeback")
+                 "str_attrs", "ctx", "writeback", "storage")
 
     def __init__(self, op: Any, name: str, attrs: Dict[str, Any], kernel: Any,
                  ins: Tuple[int, ...], outs: Tuple[int, ...], str_attrs: Dict[str, str],
@@ -58,6 +64,8 @@ class Step:
         self.n_out = len(outs)
         # one output, nothing written back, no rng: the tight path
         self.simple = self.n_out == 1 and not op.mutates and not op.uses_rng
+        #: runs through mx.nd's storage-type dispatch (it may read sparse values)
+        self.storage = False
         self.release: Tuple[int, ...] = ()
         self.inplace = op.area in _INPLACE_AREAS and op.name not in _NOT_INPLACE
         #: indexes of outputs that are graph outputs of an op that may return views
@@ -69,7 +77,8 @@ class Program:
 
     def __init__(self, steps: List[Step], n_slots: int, arg_slots: List[int],
                  aux_slots: List[int], out_slots: List[int], var_names: Dict[int, str],
-                 device_id: int = 0, slot_ctx: Optional[List[Any]] = None):
+                 device_id: int = 0, slot_ctx: Optional[List[Any]] = None,
+                 sparse_slots: Iterable[int] = ()):
         self.steps = steps
         #: per slot, the context its value lives on
         self.slot_ctx: List[Any] = slot_ctx if slot_ctx is not None else [None] * n_slots
@@ -92,6 +101,29 @@ class Program:
         #: per slot (shape, dtype) seen on the last run; filled by the first forward
         self.slot_info: List[Optional[Tuple[Tuple[int, ...], Any]]] = [None] * n_slots
         self.checked = False
+        #: slots that have held a sparse value, and the steps reading each slot
+        self.sparse_slots: Set[int] = set()
+        self._readers: Dict[int, List[Step]] = {}
+        for step in steps:
+            for i in step.ins:
+                self._readers.setdefault(i, []).append(step)
+            if step.op.name == "cast_storage" and step.attrs.get("stype") != "default":
+                _make_storage(step)
+        for slot in sparse_slots:
+            self.route_sparse(slot)
+
+    @property
+    def has_storage(self) -> bool:
+        """Whether a step may see sparse values (the compiled backward then stays off)."""
+        return any(step.storage for step in self.steps)
+
+    def route_sparse(self, slot: int) -> None:
+        """``slot`` holds sparse values: its readers become storage steps."""
+        if slot in self.sparse_slots:
+            return
+        self.sparse_slots.add(slot)
+        for step in self._readers.get(slot, ()):
+            _make_storage(step)
 
     # -- running ------------------------------------------------------------------------------
     def run_predict(self, vals: List[Any], ctx: Any) -> None:
@@ -123,7 +155,8 @@ class Program:
         step = None
         try:
             for step in self.steps:
-                _validate(step, [vals[i] for i in step.ins])
+                if not step.storage:
+                    _validate(step, [vals[i] for i in step.ins])
                 self._run_general(step, vals, step.kw_predict)
                 for slot in step.outs:
                     info[slot] = (tuple(vals[slot].shape), vals[slot].dtype)
@@ -135,6 +168,9 @@ class Program:
         self.checked = True
 
     def _run_general(self, step: Step, vals: List[Any], kwargs: dict) -> None:
+        if step.storage:
+            self._run_storage(step, vals, False)
+            return
         op = step.op
         backend = step.ctx.backend
         datas = [vals[i] for i in step.ins]
@@ -150,6 +186,30 @@ class Program:
                 setitem(datas[i], (), value)
             if step.writeback:
                 self._write_back(step, datas, vals)
+
+    def _run_storage(self, step: Step, vals: List[Any], train: bool) -> None:
+        """A storage step: ``mx.nd`` dispatch on NDArrays (recording when ``train``).
+
+        Dense results go back into ``vals`` as backend arrays (inference) or NDArrays
+        (training); sparse results stay NDArrays, and their readers become storage steps.
+        """
+        ctx = step.ctx
+        inputs = [v if isinstance(v, NDArray) else _wrap(v, ctx)
+                  for v in [vals[i] for i in step.ins]]
+        with _ag._Scope(train, train):
+            if step.op.name == "cast_storage":
+                results = [_cast_storage(step, inputs[0])]
+            else:
+                result = invoke(step.op, inputs, step.attrs)
+                results = result if isinstance(result, list) else [result]
+        for slot, r in zip(step.outs, results):
+            if r.stype != "default":
+                if slot not in self.sparse_slots:
+                    self.route_sparse(slot)
+                vals[slot] = r
+            else:
+                data = r._sync()
+                vals[slot] = r if train else data
 
     def _write_back(self, step: Step, datas: Sequence[Any], vals: Sequence[Any]) -> None:
         """Copy mutated inputs read through cross-context copies back to their owners."""
@@ -191,6 +251,13 @@ class Program:
         step = None
         try:
             for step in self.steps:
+                if step.storage:
+                    self._run_storage(step, nds, True)
+                    if info is not None:
+                        for slot in step.outs:
+                            if nds[slot] is not None:
+                                info[slot] = (tuple(nds[slot].shape), nds[slot].dtype)
+                    continue
                 op = step.op
                 ctx = step.ctx
                 backend = ctx.backend
@@ -231,7 +298,7 @@ class Program:
         except Exception as exc:
             if step is None:
                 raise
-            raise _step_error(step, [nds[i]._data for i in step.ins], ctx, exc) from exc
+            raise _step_error(step, [_data_of(nds[i]) for i in step.ins], ctx, exc) from exc
         self.checked = True
 
     # -- planning -------------------------------------------------------------------------------
@@ -278,7 +345,7 @@ class Program:
 
 def _itemsize(dtype: Any) -> int:
     size = getattr(dtype, "itemsize", None)
-    if size is None:
+    if not isinstance(size, int):  # a scalar type (NDArray.dtype), not a numpy.dtype
         import numpy as np
 
         size = np.dtype(dtype).itemsize
@@ -304,12 +371,14 @@ def _step_error(step: Step, datas: Sequence[Any], ctx: Any, exc: BaseException) 
 # -- compiling ----------------------------------------------------------------------------------
 def compile_symbol(symbol: Any, ctx: Any, arg_names: Sequence[str],
                    aux_names: Sequence[str], group2ctx: Optional[Dict[str, Any]] = None,
-                   var_ctx: Optional[Dict[str, Any]] = None) -> Program:
+                   var_ctx: Optional[Dict[str, Any]] = None,
+                   sparse_vars: Iterable[str] = ()) -> Program:
     """Flatten ``symbol`` into steps with slots; resolve every kernel for its context.
 
     Without ``group2ctx`` every step runs on ``ctx``. With it, nodes are placed by
     ``placement.place_nodes`` (``var_ctx``: variable name -> its array's context) and a copy
     step is inserted wherever a value is read on another context than the one it lives on.
+    ``sparse_vars``: the variables bound to sparse arrays (their readers are storage steps).
     """
     nodes = symbol._topo()
     placed = place_nodes(nodes, ctx, group2ctx, var_ctx or {}) if group2ctx else None
@@ -395,7 +464,28 @@ def compile_symbol(symbol: Any, ctx: Any, arg_names: Sequence[str],
         out_slots.append(slot_of[key])
     return Program(steps, n_slots, [var_slot[n] for n in arg_names],
                    [var_slot[n] for n in aux_names], out_slots, var_names,
-                   getattr(ctx, "device_id", 0), slot_ctx)
+                   getattr(ctx, "device_id", 0), slot_ctx,
+                   [var_slot[n] for n in sparse_vars if n in var_slot])
+
+
+def _make_storage(step: Step) -> None:
+    step.storage = True
+    step.simple = False
+    step.copy_outs = ()  # dispatch copies outputs that may alias inputs
+
+
+def _cast_storage(step: Step, x: NDArray) -> NDArray:
+    """``cast_storage`` in a graph (dense to sparse needs the frontend conversion)."""
+    from ..ndarray.sparse import cast_storage
+
+    out = cast_storage(x, step.attrs["stype"])
+    if _ag.STATE.recording and x._ag is not None:
+        _ag.record_op(step.op, step.attrs, [x], [out])
+    return out
+
+
+def _data_of(x: Any) -> Any:
+    return x._data if isinstance(x, NDArray) and x.stype == "default" else x
 
 
 def _finish_step(step: Step, vals: List[Any], release: Sequence[int]) -> None:

@@ -57,6 +57,10 @@ def _resized(arr: NDArray, shape: Tuple[int, ...]) -> NDArray:
     """``arr`` itself, a view on its first elements, or a new zero array when larger."""
     if tuple(arr.shape) == shape:
         return arr
+    if arr.stype != "default":  # sparse: a new empty array of the new shape
+        from ..ndarray import sparse
+
+        return sparse.zeros(arr.stype, shape, ctx=arr.context, dtype=arr.dtype)
     data = arr._sync()
     n = _size(shape)
     kernels = arr.context.backend.kernels

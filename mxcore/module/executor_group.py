@@ -17,6 +17,7 @@ from .. import ndarray as nd
 from ..base import MXNetError, MXNetTypeError, MXNetValueError
 from ..executor.placement import variable_contexts
 from ..ndarray.ndarray import NDArray
+from ..symbol.storage import arg_stypes, grad_stypes, zeros_of
 
 __all__ = ["DataParallelExecutorGroup", "split_input_slice"]
 
@@ -192,15 +193,20 @@ class DataParallelExecutorGroup:
                 return None
             return arr
 
+        # storage types: sparse data inputs as declared (stype=); parameters stay dense
+        # with a row_sparse gradient where MXNet infers one
+        stypes = arg_stypes(self.symbol)
+        gstypes = grad_stypes(self.symbol, stypes)
         args, grads = [], {}
         for name, shape, dtype in zip(self.arg_names, arg_shapes, arg_types):
             arr = borrow("arg_dict", name, shape)
             home = homes[name]
-            args.append(arr if arr is not None else nd.zeros(shape, ctx=home, dtype=dtype))
-            if self.grad_req[name] != "null":
+            stype = "default" if name in self.param_names else stypes[name]
+            args.append(arr if arr is not None else zeros_of(stype, shape, home, dtype))
+            if self.grad_req[name] != "null" and stype != "csr":
                 grad = borrow("grad_dict", name, shape)
-                grads[name] = grad if grad is not None else nd.zeros(shape, ctx=home,
-                                                                     dtype=dtype)
+                grads[name] = grad if grad is not None else zeros_of(gstypes[name], shape,
+                                                                     home, dtype)
         auxs = []
         for name, shape, dtype in zip(self.aux_names, aux_shapes, aux_types):
             arr = borrow("aux_dict", name, shape)

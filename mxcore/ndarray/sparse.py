@@ -458,7 +458,7 @@ def cast_storage(x: NDArray, stype: str) -> NDArray:
         raise MXNetTypeError(f"cast_storage: expected an NDArray, got {type(x).__name__}")
     if stype not in STORAGE_TYPES:
         raise MXNetValueError(f"cast_storage: unknown storage type {stype!r}; expected one of "
-                              f"{list(STORAGE_TYPES)}")
+                              f"{list(STORAGE_TYPES)} [backend {x.context.backend.name}]")
     if x.stype == stype:
         return x.copy()
     if stype == "default":

@@ -137,6 +137,11 @@ def _dot(op, inputs, attrs, out):
     return result if want is None or want == result.stype else _cast(result, want)
 
 
+@sparse_kernel("cast_storage")
+def _cast_storage(op, inputs, attrs, out):
+    return _cast(inputs[0], attrs["stype"])
+
+
 def _cast(x: NDArray, stype: str) -> NDArray:
     from ..ndarray.sparse import cast_storage
 

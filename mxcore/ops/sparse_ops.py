@@ -10,7 +10,7 @@ import numpy as np
 
 from . import sparse_primitives as sp
 from .indexing import fix_indices
-from .registry import OpDef, Param, register_op, to_int
+from .registry import OpDef, Param, one_of, register_op, to_int
 
 __all__: list = []
 
@@ -35,6 +35,28 @@ register_op(OpDef(
     area="sparse",
     doc="Keep only the rows of data listed in indices (others become zero); a row_sparse "
         "input gives a row_sparse result holding exactly those rows."))
+
+
+def _cast_storage(K, data, stype):
+    if stype != "default":
+        raise ValueError(f"a dense input cast to {stype!r} takes the storage-type path: use "
+                         "mx.nd.cast_storage / x.tostype, or the op inside a Symbol")
+    return K.copy(data)
+
+
+def _cast_storage_grad(F, inputs, outputs, out_grads, stype):
+    g = out_grads[0]
+    return [g if g.stype == "default" else g.tostype("default")]
+
+
+register_op(OpDef(
+    "cast_storage", ("data",),
+    (Param("stype", one_of("default", "row_sparse", "csr"), doc="the result's storage type"),),
+    compute=_cast_storage, gradient=_cast_storage_grad,
+    infer_shape=lambda shapes, stype: [shapes[0]], area="sparse",
+    doc="A copy of data in another storage type ('default', 'row_sparse' or 'csr'); the "
+        "gradient passes back dense. mx.nd.cast_storage and x.tostype are its frontends; in "
+        "a Symbol the executor runs it through the storage-type path."))
 
 
 # -- the CSR products on components (a backend may fuse them) --------------------------------

@@ -40,12 +40,12 @@ for _name, _fn in _ufuncs.items():
 _attach_fluent(_generated)
 
 from ..ops.namespaces import namespace_modules as _namespace_modules  # noqa: E402
-from . import random  # noqa: E402,F401
+from . import random, sparse  # noqa: E402,F401
 
 _namespaces = _namespace_modules(__name__, _generated)
 contrib, linalg, image = _namespaces["contrib"], _namespaces["linalg"], _namespaces["image"]
 
-__all__ = list(_symbol_all) + ["op", "random", "contrib", "linalg", "image"]
+__all__ = list(_symbol_all) + ["op", "random", "sparse", "contrib", "linalg", "image"]
 __all__ += [n for n in _generated if not n.startswith("_") and n not in __all__]
 __all__ += [n for n in _ufuncs if n not in __all__]
 

@@ -50,14 +50,18 @@ def _reqs(symbol: Any, grad_req: Any) -> Dict[str, str]:
 
 
 def simple_bind(symbol: Any, ctx: Any, grad_req: Any, type_dict: Optional[Dict[str, Any]],
-                group2ctx: Any, shared_exec: Any, shapes: Dict[str, Any]) -> Any:
+                group2ctx: Any, shared_exec: Any, shapes: Dict[str, Any],
+                stype_dict: Optional[Dict[str, str]] = None) -> Any:
     """Infer shapes/dtypes from ``shapes``/``type_dict``; allocate zeros; bind.
 
     With ``group2ctx``, a variable's arrays are allocated on its own group's context (else
-    on ``ctx``), as MXNet does.
+    on ``ctx``), as MXNet does. Storage types come from ``stype_dict`` or the variables'
+    ``stype``; sparse arguments get no gradient array, and a gradient is row_sparse where
+    MXNet infers one (:func:`.storage.grad_stypes`).
     """
     from .. import ndarray as nd
     from ..executor.placement import variable_contexts
+    from .storage import arg_stypes, grad_stypes, zeros_of
 
     ctx = _context(ctx)
     homes = variable_contexts(symbol, ctx, group2ctx)
@@ -73,7 +77,9 @@ def simple_bind(symbol: Any, ctx: Any, grad_req: Any, type_dict: Optional[Dict[s
     def dtype(t: Any) -> np.dtype:
         return np.dtype(t) if t is not None else DEFAULT_DTYPE
 
-    args = [nd.zeros(s, ctx=homes[n], dtype=dtype(t))
+    stypes = arg_stypes(symbol, stype_dict)
+    gstypes = grad_stypes(symbol, stypes)
+    args = [zeros_of(stypes[n], s, homes[n], dtype(t))
             for n, s, t in zip(symbol.list_arguments(), arg_shapes, arg_types)]
     aux = [nd.zeros(s, ctx=homes[n], dtype=dtype(t))
            for n, s, t in zip(symbol.list_auxiliary_states(), aux_shapes, aux_types)]
@@ -81,10 +87,10 @@ def simple_bind(symbol: Any, ctx: Any, grad_req: Any, type_dict: Optional[Dict[s
     shared = shared_exec.arg_dict if shared_exec is not None else {}
     grads: List[Any] = []
     for name, arr in zip(symbol.list_arguments(), args):
-        if reqs[name] == "null":
+        if reqs[name] == "null" or stypes[name] == "csr":
             grads.append(None)
         else:
-            grads.append(nd.zeros(arr.shape, ctx=arr.context, dtype=arr.dtype))
+            grads.append(zeros_of(gstypes[name], arr.shape, arr.context, arr.dtype))
     for i, name in enumerate(symbol.list_arguments()):
         same = shared.get(name)
         if (same is not None and same.shape == args[i].shape and name not in shapes

@@ -286,7 +286,12 @@ class Symbol:
         """Infer shapes from ``kwargs`` and bind freshly allocated arrays on ``ctx``."""
         from .binding import simple_bind
 
-        return simple_bind(self, ctx, grad_req, type_dict, group2ctx, shared_exec, kwargs)
+        return simple_bind(self, ctx, grad_req, type_dict, group2ctx, shared_exec, kwargs,
+                           stype_dict)
+
+    def tostype(self, stype: str) -> "Symbol":
+        """This value in storage type ``stype`` (``cast_storage``)."""
+        return create(get_op("cast_storage"), [self], {"stype": stype}, hint="cast_storage")
 
     def eval(self, ctx: Any = None, **kwargs: Any) -> List[Any]:
         """Bind ``kwargs`` (name -> NDArray) and run forward; returns the outputs."""
