@@ -117,3 +117,18 @@ def test_csr_data_gets_no_input_gradient(inputs_need_grad):
     mod.forward(next(iter(it)), is_train=True)
     mod.backward()
     assert "data" not in mod._exec_group.execs[0].grad_dict
+
+
+def test_two_contexts_with_csr_batches_match_dense():
+    weights = {}
+    for stype in ("csr", "default"):
+        data = mx.nd.array(X).tostype("csr") if stype == "csr" else mx.nd.array(X)
+        it = mx.io.NDArrayIter(data, mx.nd.array(LABELS), batch_size=BATCH,
+                               label_name="softmax_label")
+        mod = mx.mod.Module(_linear(stype, "softmax"), data_names=["data"],
+                            label_names=["softmax_label"], context=[mx.cpu(0), mx.cpu(1)])
+        mod.fit(it, num_epoch=2, optimizer="sgd", optimizer_params={"learning_rate": 0.1},
+                kvstore="local")
+        assert mod._exec_group.execs[1].arg_dict["data"].shape == (BATCH // 2, DIM)
+        weights[stype] = mod.get_params()[0]["w"].asnumpy()
+    np.testing.assert_allclose(weights["csr"], weights["default"], rtol=1e-4, atol=1e-6)
