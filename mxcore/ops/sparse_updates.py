@@ -66,7 +66,7 @@ def _embedding_rsp_weight(op, inputs, attrs, out):
     ctx = weight._ctx
     K = kernel_namespace(ctx.backend)
     n = weight.shape[0]
-    idx = K.reshape(fix_indices(K, data._data, n, "clip"), (data.size,))
+    idx = K.reshape(fix_indices(K, data._sync(), n, "clip"), (data.size,))
     have = weight._aux[0]._data
     # position + 1 of every stored row (0: not stored), as in _retain
     slot = K.scatter_add(K.full((n,), 0, sp.I64), 0, have,

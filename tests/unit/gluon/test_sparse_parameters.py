@@ -66,6 +66,21 @@ def test_trainer_refuses_configurations_without_a_store():
         mx.gluon.Trainer([q], "sgd", update_on_kvstore=False)
 
 
+@pytest.mark.parametrize("kvstore", ["dist_async", "nccl"])
+def test_trainer_refuses_stores_without_row_sparse_support(kvstore):
+    with pytest.raises(MXNetValueError, match="does not support row_sparse"):
+        mx.gluon.Trainer([_sparse_param()], "sgd", kvstore=kvstore)
+
+
+def test_allreduce_grads_and_update_refused():
+    p = _sparse_param()
+    trainer = mx.gluon.Trainer([p], "sgd")
+    with pytest.raises(MXNetValueError, match="update_on_kvstore"):
+        trainer.allreduce_grads()
+    with pytest.raises(MXNetValueError, match="update_on_kvstore"):
+        trainer.update(1)
+
+
 def test_second_trainer_refused():
     p = _sparse_param()
     mx.gluon.Trainer([p], "sgd")
