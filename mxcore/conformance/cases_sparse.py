@@ -226,6 +226,11 @@ CASES = [
          name="csr_rows"),
     Case("where", [Input((4, 5), **_CSR), Input((4, 5)), Input((4, 5))], _where_ref,
          dtypes=_F, out_stype="default", name="csr_condition"),
+    # -- Embedding reading a row_sparse weight (Gluon's row_sparse Parameters) ----------------
+    Case("Embedding", [Input((2, 3), values=[[4, 0, 1], [1, 1, 3]], dtype=_I64, grad=False),
+                       Input((5, 4), **_RSP)],
+         lambda idx, w, **a: w[idx.astype(int)], {"input_dim": 5, "output_dim": 4},
+         dtypes=_F, grad=False, name="row_sparse_weight"),
     # -- retain -----------------------------------------------------------------------------
     Case("_sparse_retain", [Input((5, 3)), Input((2,), values=[3, 0], dtype=_I64)],
          _retain_ref, dtypes=_F, grad=False, name="dense"),
