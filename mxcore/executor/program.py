@@ -159,7 +159,8 @@ class Program:
                     _validate(step, [vals[i] for i in step.ins])
                 self._run_general(step, vals, step.kw_predict)
                 for slot in step.outs:
-                    info[slot] = (tuple(vals[slot].shape), vals[slot].dtype)
+                    if vals[slot] is not None:  # a storage step fills visible outputs only
+                        info[slot] = (tuple(vals[slot].shape), vals[slot].dtype)
                 _finish_step(step, vals, step.release)
         except Exception as exc:
             if step is None:

@@ -20,6 +20,7 @@ XD[:, 4] = 0  # a feature no row uses
 WD = RNG.standard_normal((K, N)).astype(np.float32)
 BD = RNG.standard_normal((N,)).astype(np.float32)
 OG = RNG.standard_normal((M, N)).astype(np.float32)
+OG_K = RNG.standard_normal((M, K)).astype(np.float32)
 
 
 @pytest.fixture(autouse=True)
@@ -275,3 +276,25 @@ def test_memory_stats_and_debug_str_with_sparse_arguments():
     stats = exe.memory_stats()
     assert stats["inference"]["planned_bytes"] >= 0
     assert "dot" in exe.debug_str()
+
+
+def test_fallback_op_with_hidden_outputs_and_auxiliary_states():
+    def run(data):
+        sym = mx.sym.BatchNorm(mx.sym.Variable("x", stype=data.stype), name="bn",
+                               fix_gamma=False)
+        args = {"x": data, "bn_gamma": mx.nd.ones((K,)), "bn_beta": mx.nd.zeros((K,))}
+        aux = {"bn_moving_mean": mx.nd.zeros((K,)), "bn_moving_var": mx.nd.ones((K,))}
+        exe = sym.bind(mx.cpu(), args, args_grad={"bn_gamma": mx.nd.zeros((K,))},
+                       grad_req={"bn_gamma": "write"}, aux_states=aux)
+        predicted = exe.forward()[0].asnumpy()
+        trained = exe.forward(is_train=True)[0].asnumpy()
+        exe.backward(mx.nd.array(OG_K))
+        return (predicted, trained, aux["bn_moving_mean"].asnumpy(),
+                exe.grad_dict["bn_gamma"].asnumpy())
+
+    with pytest.warns(StorageFallbackWarning, match="BatchNorm"):
+        sparse = run(_csr())
+    dense = run(mx.nd.array(XD))
+    for got, want in zip(sparse, dense):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    assert sparse[2].any()  # the moving mean was updated in place
