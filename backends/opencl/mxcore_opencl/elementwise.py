@@ -95,6 +95,8 @@ def make(rt: Any) -> Dict[str, Callable]:
         def kernel(a: Any, b: Any) -> CLArray:
             ins, dt = operands(a, b)
             expr = fexpr if dt.kind == "f" else iexpr
+            if dt.kind in "ub":  # no -1 to guard against
+                expr = expr.replace("b == -1 ? (T)(-a) : ", "")
             return elementwise(rt, expr, ins, dt, compute=dt)
         return kernel
 
