@@ -132,3 +132,18 @@ def test_two_contexts_with_csr_batches_match_dense():
         assert mod._exec_group.execs[1].arg_dict["data"].shape == (BATCH // 2, DIM)
         weights[stype] = mod.get_params()[0]["w"].asnumpy()
     np.testing.assert_allclose(weights["csr"], weights["default"], rtol=1e-4, atol=1e-6)
+
+
+def test_predict_with_another_batch_size_rebinds_csr_inputs():
+    it = mx.io.NDArrayIter(mx.nd.array(X).tostype("csr"), mx.nd.array(LABELS),
+                           batch_size=BATCH, label_name="softmax_label")
+    mod = _train(_linear("csr", "softmax"), it, epochs=1, lr=0.1)
+    other = mx.io.NDArrayIter(mx.nd.array(X).tostype("csr"), mx.nd.array(LABELS),
+                              batch_size=12, label_name="softmax_label")
+    probs = mod.predict(other).asnumpy()
+    data = mod._exec_group.execs[0].arg_dict["data"]
+    assert data.stype == "csr" and data.shape == (12, DIM)
+    params = mod.get_params()[0]
+    logits = X @ params["w"].asnumpy() + params["b"].asnumpy()
+    want = np.exp(logits - logits.max(1, keepdims=True))
+    np.testing.assert_allclose(probs, want / want.sum(1, keepdims=True), rtol=1e-5, atol=1e-6)
