@@ -298,3 +298,27 @@ def test_fallback_op_with_hidden_outputs_and_auxiliary_states():
     for got, want in zip(sparse, dense):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
     assert sparse[2].any()  # the moving mean was updated in place
+
+
+def test_hybridized_block_with_cast_storage_and_sparse_dot():
+    class Linear(mx.gluon.HybridBlock):
+        def __init__(self):
+            super().__init__()
+            self.w = self.params.get("w", shape=(K, N), init=mx.init.Constant(0.5))
+
+        def hybrid_forward(self, F, x, w):
+            return F.sparse.dot(F.cast_storage(x, stype="csr"), w) * 2
+
+    net = Linear()
+    net.initialize()
+    net.hybridize()
+    x = mx.nd.array(XD)
+    np.testing.assert_allclose(net(x).asnumpy(), 2 * XD @ np.full((K, N), 0.5), rtol=1e-5,
+                               atol=1e-6)
+    for _ in range(2):
+        with mx.autograd.record():
+            y = net(x)
+        y.backward(mx.nd.array(OG))
+        np.testing.assert_allclose(net.w.grad().asnumpy(), 2 * XD.T @ OG, rtol=1e-5,
+                                   atol=1e-5)
+    assert net._trace_error is None and net._cached_graphs  # it ran as a graph
