@@ -29,6 +29,8 @@ def describe(exe: Any) -> str:
         released = ", ".join(names[s] for s in step.release)
         lines.append(f"Slots: in {list(step.ins)} -> out {list(step.outs)}"
                      + (f"; frees {released}" if released else ""))
+        if step.storage:
+            lines.append("Dispatch: by storage type (sparse kernel or dense fallback)")
     stats = exe.memory_stats()
     for mode in ("inference", "training"):
         plan = stats[mode]
