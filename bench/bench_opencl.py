@@ -13,8 +13,8 @@ Rows (float32; the OpenCL columns include the device sync at the end of each tim
 Unlike ``bench/run.py`` the kernel rows are not pinned to one thread: an OpenCL CPU device
 (PoCL) runs on every core, so NumPy's BLAS keeps its default thread count too. The MLP rows
 run the CPU backend on one BLAS thread (its small matmuls are fastest, and stable, that
-way). The environment line says how many cores and which OpenCL device were used. Ratios compare columns of this run
-(lower is better for OpenCL).
+way). The environment line says how many cores and which OpenCL device were used. Ratios
+compare columns of this run (lower is better for OpenCL).
 """
 
 from __future__ import annotations
