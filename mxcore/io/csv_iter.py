@@ -9,27 +9,18 @@ after them; without it the last batch keeps the previous batch's rows in its ``p
 
 from __future__ import annotations
 
-import os
 from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..base import MXNetValueError
 from ..dtypes import normalize_dtype
-from .io import DataBatch, DataDesc, DataIter
+from ._row_file_iter import RowFileIter, check_batch_size, list_files
+from .io import DataBatch, DataDesc
 
 __all__ = ["CSVIter"]
 
 _DTYPES = ("float32", "int32", "int64")
-
-
-def _files(path: str) -> List[str]:
-    if os.path.isdir(path):
-        names = sorted(os.listdir(path))
-        return [os.path.join(path, n) for n in names if os.path.isfile(os.path.join(path, n))]
-    if not os.path.isfile(path):
-        raise MXNetValueError(f"CSVIter: no such file or directory: {path!r}")
-    return [path]
 
 
 def _parse(path: str, shape: Tuple[int, ...], dtype: np.dtype) -> np.ndarray:
@@ -37,7 +28,7 @@ def _parse(path: str, shape: Tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     width = int(np.prod(shape, dtype=np.int64))
     parse_as = np.int64 if dtype.kind in "iu" else np.float64
     rows = []
-    for name in _files(path):
+    for name in list_files(path, "CSVIter"):
         with open(name, encoding="utf-8") as handle:
             for number, line in enumerate(handle, start=1):
                 text = line.strip()
@@ -72,7 +63,7 @@ def _shape(value: Any, what: str) -> Tuple[int, ...]:
     return shape
 
 
-class CSVIter(DataIter):
+class CSVIter(RowFileIter):
     """Iterate over the rows of ``data_csv`` (a file, or a directory whose files are read in
     name order), each reshaped to ``data_shape``, with labels from ``label_csv`` (zeros when
     None) reshaped to ``label_shape``.
@@ -98,17 +89,13 @@ class CSVIter(DataIter):
                  label_csv: Optional[str] = None, label_shape: Sequence[int] = (1,),
                  batch_size: Optional[int] = None, round_batch: bool = True,
                  dtype: str = "float32", prefetch_buffer: int = 4) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                or batch_size < 1:
-            raise MXNetValueError(f"CSVIter: batch_size must be an int >= 1, got "
-                                  f"{batch_size!r}")
+        batch_size = check_batch_size(batch_size, "CSVIter")
         dt = normalize_dtype(dtype, "CSVIter")
         if dt.name not in _DTYPES:
             raise MXNetValueError(f"CSVIter: dtype must be one of {list(_DTYPES)}, got {dt}")
-        super().__init__(int(batch_size))
+        super().__init__(batch_size, round_batch)
         self.data_shape = _shape(data_shape, "data_shape")
         self.label_shape = _shape(label_shape, "label_shape")
-        self.round_batch = bool(round_batch)
         self.dtype = dt
         self._data = _parse(data_csv, self.data_shape, dt)
         n = self._data.shape[0]
@@ -125,9 +112,6 @@ class CSVIter(DataIter):
         self._data_buf = np.zeros((self.batch_size,) + self.data_shape, dtype=dt)
         self._label_buf = np.zeros((self.batch_size,) + self.label_shape, dtype=dt)
         self._index_buf = np.zeros((self.batch_size,), dtype=np.uint64)
-        self._pos = 0
-        self._overflow = 0
-        self._current: Optional[DataBatch] = None
 
     @property
     def provide_data(self) -> List[DataDesc]:
@@ -136,12 +120,6 @@ class CSVIter(DataIter):
     @property
     def provide_label(self) -> List[DataDesc]:
         return [DataDesc("softmax_label", self._label_batch_shape, self.dtype)]
-
-    def reset(self) -> None:
-        if not self.round_batch or self._overflow == 0:
-            self._pos = 0
-        else:
-            self._overflow = 0  # the wrapped rows began the next epoch already
 
     def _fill(self, slot: int) -> None:
         self._data_buf[slot] = self._data[self._pos]
@@ -175,25 +153,8 @@ class CSVIter(DataIter):
                 pad = bs - top
         from .. import ndarray as nd
 
-        self._current = DataBatch(
+        self.current_batch = DataBatch(
             [nd.array(self._data_buf, dtype=self.dtype)],
             [nd.array(self._label_buf.reshape(self._label_batch_shape), dtype=self.dtype)],
             pad=pad, index=self._index_buf.copy())
         return True
-
-    def next(self) -> DataBatch:
-        if self.iter_next():
-            return self._current
-        raise StopIteration
-
-    def getdata(self) -> List[Any]:
-        return self._current.data
-
-    def getlabel(self) -> List[Any]:
-        return self._current.label
-
-    def getindex(self) -> Any:
-        return self._current.index
-
-    def getpad(self) -> int:
-        return self._current.pad

@@ -10,27 +10,18 @@ rows from the start and the next ``reset()`` continues after them (``round_batch
 
 from __future__ import annotations
 
-import os
 from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..base import MXNetValueError
 from ..dtypes import normalize_dtype
-from .io import DataBatch, DataDesc, DataIter
+from ._row_file_iter import RowFileIter, check_batch_size, list_files
+from .io import DataBatch, DataDesc
 
 __all__ = ["LibSVMIter"]
 
 _I64 = np.int64
-
-
-def _files(path: str) -> List[str]:
-    if os.path.isdir(path):
-        names = sorted(os.listdir(path))
-        return [os.path.join(path, n) for n in names if os.path.isfile(os.path.join(path, n))]
-    if not os.path.isfile(path):
-        raise MXNetValueError(f"LibSVMIter: no such file or directory: {path!r}")
-    return [path]
 
 
 class _Rows:
@@ -85,7 +76,7 @@ def _parse_line(text: str, width: int, where: str, labelled: bool) -> Tuple[floa
 
 def _parse(path: str, width: int, dtype: np.dtype, labelled: bool) -> _Rows:
     labels, values, indices, lengths = [], [], [], []
-    for name in _files(path):
+    for name in list_files(path, "LibSVMIter"):
         with open(name, encoding="utf-8") as handle:
             for number, line in enumerate(handle, start=1):
                 text = line.split("#", 1)[0].strip()
@@ -126,7 +117,7 @@ def _width(shape: Any, what: str) -> Tuple[int]:
     return shape
 
 
-class LibSVMIter(DataIter):
+class LibSVMIter(RowFileIter):
     """Iterate over the rows of ``data_libsvm`` (a file, or a directory whose files are read
     in name order) as CSR batches of ``data_shape`` columns.
 
@@ -151,20 +142,16 @@ class LibSVMIter(DataIter):
                  batch_size: Optional[int] = None, round_batch: bool = True,
                  num_parts: int = 1, part_index: int = 0, dtype: str = "float32",
                  prefetch_buffer: int = 4, **kwargs: Any) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                or batch_size < 1:
-            raise MXNetValueError(f"LibSVMIter: batch_size must be an int >= 1, got "
-                                  f"{batch_size!r}")
+        batch_size = check_batch_size(batch_size, "LibSVMIter")
         if kwargs:
             raise MXNetValueError(f"LibSVMIter: unknown arguments {sorted(kwargs)}")
         if not 0 <= int(part_index) < int(num_parts):
             raise MXNetValueError(f"LibSVMIter: part_index must lie in [0, num_parts), got "
                                   f"{part_index} of {num_parts}")
-        super().__init__(int(batch_size))
+        super().__init__(batch_size, round_batch)
         self.dtype = normalize_dtype(dtype, "LibSVMIter")
         self.data_shape = _width(data_shape, "data_shape")
         self.label_shape = _width(label_shape, "label_shape")
-        self.round_batch = bool(round_batch)
         data = _parse(data_libsvm, self.data_shape[0], self.dtype,
                       labelled=label_libsvm is None)
         self._label_rows: Optional[_Rows] = None
@@ -180,9 +167,6 @@ class LibSVMIter(DataIter):
         lo = total * int(part_index) // int(num_parts)
         hi = total * (int(part_index) + 1) // int(num_parts)
         self._rows = np.arange(lo, hi, dtype=_I64)
-        self._pos = 0
-        self._overflow = 0
-        self._current: Optional[DataBatch] = None
 
     @property
     def provide_data(self) -> List[DataDesc]:
@@ -193,12 +177,6 @@ class LibSVMIter(DataIter):
         shape = (self.batch_size,) if self._label_rows is None else \
             (self.batch_size,) + self.label_shape
         return [DataDesc("softmax_label", shape, self.dtype)]
-
-    def reset(self) -> None:
-        if not self.round_batch or self._overflow == 0:
-            self._pos = 0
-        else:
-            self._overflow = 0  # the wrapped rows began the next epoch already
 
     def iter_next(self) -> bool:
         if self._overflow:
@@ -217,7 +195,7 @@ class LibSVMIter(DataIter):
             if self.round_batch:
                 self._pos = pad
                 self._overflow = pad
-        self._current = DataBatch([self._csr(self._data_rows, picked)], [self._label(picked)],
+        self.current_batch = DataBatch([self._csr(self._data_rows, picked)], [self._label(picked)],
                                   pad=pad, index=picked.astype(np.uint64))
         return True
 
@@ -234,20 +212,3 @@ class LibSVMIter(DataIter):
         if self._label_rows is None:
             return nd.array(self._data_rows.labels[picked], dtype=self.dtype)
         return self._csr(self._label_rows, picked)
-
-    def next(self) -> DataBatch:
-        if self.iter_next():
-            return self._current
-        raise StopIteration
-
-    def getdata(self) -> List[Any]:
-        return self._current.data
-
-    def getlabel(self) -> List[Any]:
-        return self._current.label
-
-    def getindex(self) -> Any:
-        return self._current.index
-
-    def getpad(self) -> int:
-        return self._current.pad
