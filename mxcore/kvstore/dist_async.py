@@ -11,7 +11,6 @@ servers in the no-pickle updater-states format.
 
 from __future__ import annotations
 
-import atexit
 import itertools
 import time
 from typing import Any, List
@@ -22,53 +21,25 @@ from .. import autograd
 from .. import optimizer as opt
 from ..base import MXNetError
 from ..ndarray import NDArray
-from .base import Key, KVStoreBase, group_pairs
-from .dist_sync import host_buffer, write_back
-from .server import recv_bytes, recv_reply, send_request, server_of, stop_servers
+from ._worker import MPIWorkerStore, host_buffer, write_back
+from .base import Key, group_pairs
+from .server import recv_bytes, recv_reply, send_request, server_of
 
 __all__ = ["DistAsyncKVStore"]
 
 _STORE_IDS = itertools.count()
 
 
-class DistAsyncKVStore(KVStoreBase):
+class DistAsyncKVStore(MPIWorkerStore):
     """Parameter-server store; see the module docstring."""
-
-    _supports_compression = True
-    _compress_per_device = False
 
     def __init__(self, kind: str = "dist_async") -> None:
         super().__init__(kind)
-        from . import _mpi
-
-        self._comm = _mpi.get_comm()
-        if self._comm.is_server:
-            from .server import serve_forever
-
-            serve_forever(self._comm)  # never returns
         if self._comm.num_servers == 0:
             raise MXNetError(
                 "dist_async: no server ranks; launch with `mxcore-launch -n WORKERS -s SERVERS "
                 "script.py` or set MXNET_KVSTORE_NUM_SERVER (the last ranks become servers)")
         self._sid = next(_STORE_IDS)
-        #: seconds spent talking to the servers so far (an mxcore extension)
-        self.comm_seconds = 0.0
-        atexit.register(self.close)
-
-    @property
-    def rank(self) -> int:
-        return self._comm.rank
-
-    @property
-    def num_workers(self) -> int:
-        return self._comm.num_workers
-
-    def barrier(self) -> None:
-        """Wait for every worker (raises MXNetKVStoreError if one failed)."""
-        self._comm.barrier(f"{self._type}: barrier")
-
-    def close(self) -> None:
-        stop_servers(self._comm)
 
     # -- messages ----------------------------------------------------------------------------------
     def _header(self, op: str, key: Key, arr: np.ndarray = None) -> dict:

@@ -18,7 +18,6 @@ Run it with ``mpiexec -n 4 python train.py`` (or ``mxcore-launch -n 4 train.py``
 
 from __future__ import annotations
 
-import atexit
 import time
 from typing import Any, Dict, List, Tuple
 
@@ -27,8 +26,8 @@ import numpy as np
 from .. import autograd
 from ..base import MXNetValueError
 from ..ndarray import NDArray
-from ..ndarray.ndarray import _wrap
-from .base import Key, KVStoreBase, group_pairs
+from ._worker import MPIWorkerStore, host_buffer, write_back
+from .base import Key, group_pairs
 from .compression import TwoBitCompression, pack_2bit, unpack_2bit
 
 __all__ = ["DistSyncKVStore", "host_buffer", "write_back"]
@@ -44,58 +43,11 @@ def _dtype_name(num: int) -> str:
     return f"dtype #{num}"
 
 
-def host_buffer(arr: NDArray) -> np.ndarray:
-    """``arr``'s data as a contiguous host NumPy array: the array itself on a NumPy backend
-    (no copy), else a copy (write it back with :func:`write_back`)."""
-    data = arr._sync()
-    if isinstance(data, np.ndarray) and data.flags.c_contiguous and data.flags.writeable:
-        return data
-    return np.ascontiguousarray(arr.asnumpy())
-
-
-def write_back(arr: NDArray, host: np.ndarray) -> None:
-    """Store ``host`` into ``arr`` unless it already is ``arr``'s buffer."""
-    if host is not arr._data:
-        ctx = arr._ctx
-        arr._assign(_wrap(ctx.backend.from_host(host, ctx.device_id), ctx))
-
-
-class DistSyncKVStore(KVStoreBase):
+class DistSyncKVStore(MPIWorkerStore):
     """Synchronous store across MPI workers; see the module docstring."""
-
-    _supports_compression = True
-    _compress_per_device = False
 
     def __init__(self, kind: str = "dist_sync") -> None:
         super().__init__(kind)
-        from . import _mpi
-
-        self._comm = _mpi.get_comm()
-        if self._comm.is_server:
-            from .server import serve_forever
-
-            serve_forever(self._comm)  # never returns
-        #: seconds spent in cross-worker communication so far (an mxcore extension)
-        self.comm_seconds = 0.0
-        atexit.register(self.close)
-
-    @property
-    def rank(self) -> int:
-        return self._comm.rank
-
-    @property
-    def num_workers(self) -> int:
-        return self._comm.num_workers
-
-    def barrier(self) -> None:
-        """Wait for every worker (raises MXNetKVStoreError if one failed)."""
-        self._comm.barrier(f"{self._type}: barrier")
-
-    def close(self) -> None:
-        """Tell any server ranks that this worker is done (called at exit)."""
-        from .server import stop_servers
-
-        stop_servers(self._comm)
 
     # -- the cross-worker parts --------------------------------------------------------------
     def _check_same_everywhere(self, key: Key, value: NDArray) -> None:
