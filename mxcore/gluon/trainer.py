@@ -357,7 +357,7 @@ class Trainer:
 
     def save_states(self, fname: str) -> None:
         """Save the optimizer and its states to ``fname`` (atomically; no pickle)."""
-        from ..ndarray.serialization import MXNetFileError, _atomic_write
+        from ..ndarray.serialization import write_blob
 
         self._prepare()
         self._give_store_optimizer()
@@ -366,16 +366,11 @@ class Trainer:
             return
         blob = self._updaters[0].get_states(dump_optimizer=True) if self._updaters else \
             opt.get_updater(self._optimizer).get_states(dump_optimizer=True)
-        path = os.fspath(fname)
-        try:
-            _atomic_write(path, iter([blob]))
-        except OSError as exc:
-            raise MXNetFileError(f"save_states: cannot write {path!r}: "
-                                 f"{exc.strerror or exc}") from exc
+        write_blob(fname, blob, "save_states")
 
     def load_states(self, fname: str) -> None:
         """Load what ``save_states`` wrote (replaces the optimizer with the saved one)."""
-        from ..ndarray.serialization import MXNetFileError
+        from ..ndarray.serialization import read_blob
 
         self._prepare()
         self._give_store_optimizer()
@@ -385,13 +380,7 @@ class Trainer:
                 self._optimizer = self._kv._updater.optimizer
             self._optimizer.param_dict = {i: param for i, param in enumerate(self._params)}
             return
-        path = os.fspath(fname)
-        try:
-            with open(path, "rb") as f:
-                states = f.read()
-        except OSError as exc:
-            raise MXNetFileError(f"load_states: cannot read {path!r}: "
-                                 f"{exc.strerror or exc}") from exc
+        states = read_blob(fname, "load_states")
         updaters = self._updaters or [opt.get_updater(self._optimizer)]
         for updater in updaters:
             updater.set_states(states)

@@ -9,7 +9,6 @@ cross-worker part (``_reduce_across``) and where values are kept.
 
 from __future__ import annotations
 
-import os
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from .. import autograd
@@ -145,28 +144,15 @@ class KVStoreBase:
 
     def save_optimizer_states(self, fname: str, dump_optimizer: bool = False) -> None:
         """Save the store's optimizer states to ``fname`` (atomically, no pickle)."""
-        from ..ndarray.serialization import MXNetFileError, _atomic_write
+        from ..ndarray.serialization import write_blob
 
-        blob = self._optimizer_states(dump_optimizer)
-        path = os.fspath(fname)
-        try:
-            _atomic_write(path, iter([blob]))
-        except OSError as exc:
-            raise MXNetFileError(f"save_optimizer_states: cannot write {path!r}: "
-                                 f"{exc.strerror or exc}") from exc
+        write_blob(fname, self._optimizer_states(dump_optimizer), "save_optimizer_states")
 
     def load_optimizer_states(self, fname: str) -> None:
         """Restore what :meth:`save_optimizer_states` wrote."""
-        from ..ndarray.serialization import MXNetFileError
+        from ..ndarray.serialization import read_blob
 
-        path = os.fspath(fname)
-        try:
-            with open(path, "rb") as f:
-                blob = f.read()
-        except OSError as exc:
-            raise MXNetFileError(f"load_optimizer_states: cannot read {path!r}: "
-                                 f"{exc.strerror or exc}") from exc
-        self._restore_optimizer_states(blob)
+        self._restore_optimizer_states(read_blob(fname, "load_optimizer_states"))
 
     def _optimizer_states(self, dump_optimizer: bool) -> bytes:
         updater = self._require_updater("save_optimizer_states")

@@ -192,6 +192,26 @@ def save(fname: PathLike, data: Any) -> None:
         raise MXNetFileError(f"save: cannot write {path!r}: {exc.strerror or exc}") from exc
 
 
+def write_blob(fname: PathLike, blob: bytes, who: str) -> None:
+    """Write ``blob`` to ``fname`` atomically; an OSError becomes an MXNetFileError naming
+    ``who`` (used for optimizer states)."""
+    path = os.fspath(fname)
+    try:
+        _atomic_write(path, iter([blob]))
+    except OSError as exc:
+        raise MXNetFileError(f"{who}: cannot write {path!r}: {exc.strerror or exc}") from exc
+
+
+def read_blob(fname: PathLike, who: str) -> bytes:
+    """The bytes of ``fname``; an OSError becomes an MXNetFileError naming ``who``."""
+    path = os.fspath(fname)
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise MXNetFileError(f"{who}: cannot read {path!r}: {exc.strerror or exc}") from exc
+
+
 # -- loading -----------------------------------------------------------------------------------
 class _Reader:
     """Bounds-checked sequential reads from a binary stream of known size."""
