@@ -74,13 +74,14 @@ def _lenet_torch():
                           tnn.Linear(800, 500), tnn.ReLU(), tnn.Linear(500, 10))
 
 
-def mxcore_step(net: nn.HybridSequential, data: np.ndarray,
-                labels: np.ndarray) -> Callable[[], None]:
-    """A closure running one Gluon training step on ``data``."""
-    net.initialize(mx.init.Xavier())
+def mxcore_step(net: nn.HybridSequential, data: np.ndarray, labels: np.ndarray,
+                ctx: Optional[mx.Context] = None) -> Callable[[], None]:
+    """A closure running one Gluon training step on ``data`` (on ``ctx``, default cpu)."""
+    ctx = ctx or mx.cpu()
+    net.initialize(mx.init.Xavier(), ctx=ctx)
     trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": LR})
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
-    x, y = mx.nd.array(data), mx.nd.array(labels)
+    x, y = mx.nd.array(data, ctx=ctx), mx.nd.array(labels, ctx=ctx)
     batch = data.shape[0]
 
     def step() -> None:

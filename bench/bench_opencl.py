@@ -27,11 +27,10 @@ from typing import Callable, List, Optional
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_gluon  # noqa: E402  (the seed MLP and its Gluon step)
 import run  # noqa: E402  (bench/run.py: measure, Row, tables)
 
 import mxcore as mx  # noqa: E402
-from mxcore import autograd, gluon  # noqa: E402
-from mxcore.gluon import nn  # noqa: E402
 
 COLUMNS = ("opencl", "cpu", "numpy")
 
@@ -91,34 +90,13 @@ def bench_kernels(repeat: int, budget: float, size: int = 1 << 20,
     return rows
 
 
-def _mlp() -> nn.HybridSequential:
-    net = nn.HybridSequential()
-    with net.name_scope():
-        net.add(nn.Dense(128, activation="relu", in_units=200))
-        net.add(nn.Dense(64, activation="relu", in_units=128))
-        net.add(nn.Dense(10, in_units=64))
-    return net
-
-
 def mlp_step(ctx: mx.Context, data: np.ndarray, labels: np.ndarray,
              hybridize: bool) -> Callable[[], None]:
-    """One Gluon training step of the seed MLP on ``ctx``."""
-    net = _mlp()
-    net.initialize(mx.init.Xavier(), ctx=ctx)
+    """One Gluon training step of the seed MLP on ``ctx`` (``bench/bench_gluon.py``'s)."""
+    net = bench_gluon._mlp_mxcore()
     if hybridize:
         net.hybridize()
-    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1})
-    loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
-    x, y = mx.nd.array(data, ctx=ctx), mx.nd.array(labels, ctx=ctx)
-    batch = data.shape[0]
-
-    def step() -> None:
-        with autograd.record():
-            loss = loss_fn(net(x), y)
-        loss.backward()
-        trainer.step(batch)
-
-    return step
+    return bench_gluon.mxcore_step(net, data, labels, ctx)
 
 
 def bench_mlp(repeat: int, budget: float, shape: tuple = (100, 200)) -> List[run.Row]:
@@ -167,24 +145,17 @@ def environment() -> dict:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    import argparse
     import json
 
-    parser = argparse.ArgumentParser(description="OpenCL backend vs CPU backend and NumPy")
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter repeats")
-    parser.add_argument("--json", help="also write the results as JSON here")
-    args = parser.parse_args(argv)
-    repeat, budget = (3, 0.1) if args.quick else (7, 0.5)
+    repeat, budget, json_path = run.parse_args("OpenCL backend vs CPU backend and NumPy",
+                                               (3, 0.1), (7, 0.5), argv)
     env = environment()
     print("environment:", json.dumps(env))
     rows = collect(repeat, budget)
     print(f"median of {repeat} repeats; default thread counts; lower is better\n")
     print(render(rows))
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump({"environment": env, "results": [
-                {"name": r.name, "unit": r.unit, "seconds": r.times} for r in rows]}, fh,
-                indent=2)
+    if json_path:
+        run.write_json(json_path, env, rows)
     return 0
 
 

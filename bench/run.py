@@ -273,19 +273,33 @@ def environment() -> Dict[str, object]:
     return info
 
 
-def run_main(description: str, collect: Callable[[int, float], List[Row]],
-             quick: Tuple[int, float], full: Tuple[int, float],
-             render_rows: Callable[[List[Row]], str] = render,
-             argv: Optional[List[str]] = None) -> int:
-    """The command line of a benchmark script: ``--quick`` picks the ``(repeat, budget)``
-    of ``quick`` instead of ``full``; rows from ``collect(repeat, budget)`` are measured on
-    one thread, printed as a table and, with ``--json``, written to a file."""
+def parse_args(description: str, quick: Tuple[int, float], full: Tuple[int, float],
+               argv: Optional[List[str]] = None) -> Tuple[int, float, Optional[str]]:
+    """``(repeat, budget, json_path)`` from a benchmark's command line: ``--quick`` picks
+    ``quick`` instead of ``full``; ``--json`` names a file for the results."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="fewer, shorter repeats")
     parser.add_argument("--json", help="also write the results as JSON here")
     args = parser.parse_args(argv)
     repeat, budget = quick if args.quick else full
+    return repeat, budget, args.json
 
+
+def write_json(path: str, env: Dict[str, object], rows: List[Row]) -> None:
+    """Write the environment and the rows' seconds to ``path``."""
+    with open(path, "w") as fh:
+        json.dump({"environment": env, "results": [
+            {"name": r.name, "unit": r.unit, "seconds": r.times} for r in rows]}, fh, indent=2)
+
+
+def run_main(description: str, collect: Callable[[int, float], List[Row]],
+             quick: Tuple[int, float], full: Tuple[int, float],
+             render_rows: Callable[[List[Row]], str] = render,
+             argv: Optional[List[str]] = None) -> int:
+    """The command line of a benchmark script (see :func:`parse_args`): rows from
+    ``collect(repeat, budget)`` are measured on one thread, printed as a table and, with
+    ``--json``, written to a file."""
+    repeat, budget, json_path = parse_args(description, quick, full, argv)
     limiter = threadpoolctl.threadpool_limits(1) if threadpoolctl is not None else None
     env = environment()
     print("environment:", json.dumps(env))
@@ -297,11 +311,8 @@ def run_main(description: str, collect: Callable[[int, float], List[Row]],
     print(render_rows(rows))
     if limiter is not None:
         limiter.restore_original_limits()
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump({"environment": env, "results": [
-                {"name": r.name, "unit": r.unit, "seconds": r.times} for r in rows]}, fh,
-                indent=2)
+    if json_path:
+        write_json(json_path, env, rows)
     return 0
 
 
