@@ -81,6 +81,29 @@ def evaluate(net: gluon.Block, loader: gluon.data.DataLoader, ctx: mx.Context) -
     return metric.get()[1]
 
 
+def train_epoch(net: gluon.Block, loss_fn: gluon.loss.Loss, trainer: gluon.Trainer,
+                metric: mx.metric.EvalMetric, loader: gluon.data.DataLoader, ctx: mx.Context,
+                bar: Optional[ProgressBar], batch_scale: int = 1) -> float:
+    """One pass over ``loader``: forward, loss, backward and ``trainer.step`` over the batch
+    size times ``batch_scale`` (the number of workers when they share each step); resets and
+    updates ``metric``, redraws ``bar`` unless it is None. Returns the mean loss."""
+    metric.reset()
+    total_loss, seen = 0.0, 0
+    for i, (data, label) in enumerate(loader, 1):
+        data, label = data.as_in_context(ctx), label.as_in_context(ctx)
+        with autograd.record():
+            output = net(data)
+            loss = loss_fn(output, label)
+        loss.backward()
+        trainer.step(data.shape[0] * batch_scale)
+        metric.update(label, output)
+        total_loss += float(loss.sum().asscalar())
+        seen += data.shape[0]
+        if bar is not None:
+            bar.update(i, f"loss {total_loss / seen:.4f}  acc {metric.get()[1]:.4f}")
+    return total_loss / seen
+
+
 def train_gluon(build_net: Callable[[], gluon.Block], epochs: int, batch_size: int, lr: float,
                 optimizer: str, ctx: mx.Context, seed: int,
                 sample_shape: Optional[Tuple[int, ...]] = None,
@@ -107,22 +130,10 @@ def train_gluon(build_net: Callable[[], gluon.Block], epochs: int, batch_size: i
     test_acc = 0.0
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
-        metric.reset()
-        total_loss, seen = 0.0, 0
         bar = ProgressBar(len(train_data), f"epoch {epoch:2d}/{epochs}")
-        for i, (data, label) in enumerate(train_data, 1):
-            data, label = data.as_in_context(ctx), label.as_in_context(ctx)
-            with autograd.record():
-                output = net(data)
-                loss = loss_fn(output, label)
-            loss.backward()
-            trainer.step(data.shape[0])
-            metric.update(label, output)
-            total_loss += float(loss.sum().asscalar())
-            seen += data.shape[0]
-            bar.update(i, f"loss {total_loss / seen:.4f}  acc {metric.get()[1]:.4f}")
+        mean_loss = train_epoch(net, loss_fn, trainer, metric, train_data, ctx, bar)
         test_acc = evaluate(net, test_data, ctx)
-        bar.finish(f"loss {total_loss / seen:.4f}  train acc {metric.get()[1]:.4f}  "
+        bar.finish(f"loss {mean_loss:.4f}  train acc {metric.get()[1]:.4f}  "
                    f"test acc {test_acc:.4f}  ({time.perf_counter() - start:.2f} s)")
     print(f"final test accuracy {test_acc:.4f}")
     return test_acc

@@ -17,15 +17,14 @@ to communication.
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 
-from digits_common import ProgressBar, evaluate, load_digits_split
+from digits_common import ProgressBar, evaluate, load_digits_split, new_parser, train_epoch
 from gluon_mlp_digits import build_net
 
 import mxcore as mx
-from mxcore import autograd, gluon
+from mxcore import gluon
 
 
 def train(kvstore: str, epochs: int, batch_size: int, lr: float, optimizer: str,
@@ -63,21 +62,10 @@ def train(kvstore: str, epochs: int, batch_size: int, lr: float, optimizer: str,
         mx.random.seed(seed + 1000 * epoch + rank)
         start = time.perf_counter()
         comm_before = getattr(kv, "comm_seconds", 0.0)
-        metric.reset()
-        total_loss, seen = 0.0, 0
         bar = ProgressBar(len(train_data), f"epoch {epoch:2d}/{epochs}")
-        for i, (data, label) in enumerate(train_data, 1):
-            data, label = data.as_in_context(ctx), label.as_in_context(ctx)
-            with autograd.record():
-                output = net(data)
-                loss = loss_fn(output, label)
-            loss.backward()
-            trainer.step(data.shape[0] * workers)  # the global batch: gradients averaged
-            metric.update(label, output)
-            total_loss += float(loss.sum().asscalar())
-            seen += data.shape[0]
-            if rank == 0:
-                bar.update(i, f"loss {total_loss / seen:.4f}  acc {metric.get()[1]:.4f}")
+        # steps over the global batch (workers times ours): gradients averaged
+        mean_loss = train_epoch(net, loss_fn, trainer, metric, train_data, ctx,
+                                bar if rank == 0 else None, batch_scale=workers)
         elapsed = time.perf_counter() - start
         comm = getattr(kv, "comm_seconds", 0.0) - comm_before
         if checkpoint and rank == 0:
@@ -87,7 +75,7 @@ def train(kvstore: str, epochs: int, batch_size: int, lr: float, optimizer: str,
         kv.barrier()
         if rank == 0:
             test_acc = evaluate(net, test_data, ctx)
-            bar.finish(f"loss {total_loss / seen:.4f}  train acc {metric.get()[1]:.4f}  "
+            bar.finish(f"loss {mean_loss:.4f}  train acc {metric.get()[1]:.4f}  "
                        f"test acc {test_acc:.4f}  ({elapsed:.2f} s, communication "
                        f"{100 * comm / elapsed:.0f}% of it)")
     if rank == 0:
@@ -97,8 +85,7 @@ def train(kvstore: str, epochs: int, batch_size: int, lr: float, optimizer: str,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=10, help="passes over the train set")
+    parser = new_parser(__doc__)
     parser.add_argument("--batch-size", type=int, default=32, help="mini-batch per worker")
     parser.add_argument("--lr", type=float, default=None,
                         help="learning rate (default: 0.001 for adam, 0.1 for sgd)")
