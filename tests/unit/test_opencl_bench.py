@@ -3,23 +3,14 @@ measure here (no timing assertions)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+from _bench_loader import load_bench
 
 
 @pytest.fixture(scope="module")
 def bench():
     pytest.importorskip("pyopencl", reason="the OpenCL backend needs PyOpenCL")
-    sys.path.insert(0, str(BENCH))
-    try:
-        import bench_opencl
-    finally:
-        sys.path.remove(str(BENCH))
-    return bench_opencl
+    return load_bench("bench_opencl")
 
 
 def test_rows_have_every_column(bench):

@@ -3,22 +3,13 @@ targets are computed (no timing assertions)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+from _bench_loader import load_bench
 
 
 @pytest.fixture(scope="module")
 def bench():
-    sys.path.insert(0, str(BENCH))
-    try:
-        import bench_sparse
-    finally:
-        sys.path.remove(str(BENCH))
-    return bench_sparse
+    return load_bench("bench_sparse")
 
 
 def test_dot_rows_have_every_column(bench):
