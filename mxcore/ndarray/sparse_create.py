@@ -59,6 +59,23 @@ def _from_dense_source(source: Any, stype: str, ctx: Context, dtype: Any) -> NDA
     return cast_storage(_upload(host, ctx), stype)
 
 
+def _shaped_cast(out: NDArray, shape: Any, dtype: Any, who: str) -> NDArray:
+    """``out`` checked against the requested ``shape`` (if any) and cast to ``dtype``."""
+    if shape is not None and _check_shape(shape, who) != out.shape:
+        raise MXNetValueError(f"{who}: shape {shape} differs from the source's {out.shape}")
+    return out if dtype is None else out.astype(dtype, copy=False)
+
+
+def _converted(arg1: Any, stype: str, shape: Any, context: Context, dtype: Any,
+               who: str) -> NDArray:
+    """``arg1`` (another sparse array, or a dense source) as ``stype`` on ``context``."""
+    if isinstance(arg1, NDArray) and arg1.stype != "default":
+        out = arg1.tostype(stype).as_in_context(context)
+    else:
+        out = _from_dense_source(arg1, stype, context, dtype)
+    return _shaped_cast(out, shape, dtype, who)
+
+
 def row_sparse_array(arg1: Any, shape: Any = None, ctx: Optional[Context] = None,
                      dtype: Any = None) -> RowSparseNDArray:
     """A RowSparseNDArray from ``(data, indices)``, a shape (all zeros), another sparse or
@@ -83,14 +100,7 @@ def row_sparse_array(arg1: Any, shape: Any = None, ctx: Optional[Context] = None
             order = np.argsort(indices, kind="stable")
             values, indices = values[order], indices[order]
         return make_row_sparse(values, indices, shape, context)
-    if isinstance(arg1, NDArray) and arg1.stype != "default":
-        out = arg1.tostype("row_sparse").as_in_context(context)
-    else:
-        out = _from_dense_source(arg1, "row_sparse", context, dtype)
-    if shape is not None and _check_shape(shape, "row_sparse_array") != out.shape:
-        raise MXNetValueError(f"row_sparse_array: shape {shape} differs from the source's "
-                              f"{out.shape}")
-    return out if dtype is None else out.astype(dtype, copy=False)
+    return _converted(arg1, "row_sparse", shape, context, dtype, "row_sparse_array")
 
 
 def csr_matrix(arg1: Any, shape: Any = None, ctx: Optional[Context] = None,
@@ -136,14 +146,8 @@ def csr_matrix(arg1: Any, shape: Any = None, ctx: Optional[Context] = None,
         dt = _default_dtype(arg1, dtype)
         out = make_csr(np.asarray(m.data, dt), np.asarray(m.indices), np.asarray(m.indptr),
                        tuple(m.shape), context)
-    elif isinstance(arg1, NDArray) and arg1.stype != "default":
-        out = arg1.tostype("csr").as_in_context(context)
-    else:
-        out = _from_dense_source(arg1, "csr", context, dtype)
-    if shape is not None and _check_shape(shape, "csr_matrix") != out.shape:
-        raise MXNetValueError(f"csr_matrix: shape {shape} differs from the source's "
-                              f"{out.shape}")
-    return out if dtype is None else out.astype(dtype, copy=False)
+        return _shaped_cast(out, shape, dtype, "csr_matrix")
+    return _converted(arg1, "csr", shape, context, dtype, "csr_matrix")
 
 
 def zeros(stype: str, shape: Any, ctx: Optional[Context] = None, dtype: Any = None,
