@@ -27,6 +27,13 @@ def _linear(stype, head):
     return mx.sym.LinearRegressionOutput(out, label, name="lro")
 
 
+def _iter(stype, label, batch_size=BATCH, **kwargs):
+    """NDArrayIter over X (CSR or dense) and ``label``, the label named softmax_label."""
+    data = mx.nd.array(X).tostype("csr") if stype == "csr" else mx.nd.array(X)
+    return mx.io.NDArrayIter(data, mx.nd.array(label), batch_size=batch_size,
+                             label_name="softmax_label", **kwargs)
+
+
 def _train(sym, it, epochs, lr):
     mod = mx.mod.Module(sym, data_names=["data"], label_names=["softmax_label"])
     mod.bind(it.provide_data, it.provide_label)
@@ -54,9 +61,7 @@ def _libsvm(tmp_path):
 def test_ndarray_iter_over_csr_matches_dense_regression():
     params = {}
     for stype in ("csr", "default"):
-        data = mx.nd.array(X).tostype("csr") if stype == "csr" else mx.nd.array(X)
-        it = mx.io.NDArrayIter(data, mx.nd.array(TARGET), batch_size=BATCH,
-                               label_name="softmax_label")
+        it = _iter(stype, TARGET)
         mod = _train(_linear(stype, "regression"), it, epochs=3, lr=0.02)
         exe = mod._exec_group.execs[0]
         assert exe.arg_dict["data"].stype == stype
@@ -74,8 +79,7 @@ def test_ndarray_iter_over_csr_matches_dense_regression():
 def test_libsvm_iter_softmax_trains_and_matches_dense(tmp_path):
     it = mx.io.LibSVMIter(data_libsvm=_libsvm(tmp_path), data_shape=(DIM,), batch_size=BATCH)
     sparse_mod = _train(_linear("csr", "softmax"), it, epochs=4, lr=0.1)
-    dense_it = mx.io.NDArrayIter(mx.nd.array(X), mx.nd.array(LABELS), batch_size=BATCH,
-                                 label_name="softmax_label")
+    dense_it = _iter("default", LABELS)
     dense_mod = _train(_linear("default", "softmax"), dense_it, epochs=4, lr=0.1)
     got, want = sparse_mod.get_params()[0], dense_mod.get_params()[0]
     for name in ("w", "b"):
@@ -95,8 +99,7 @@ def test_fit_with_csr_data_and_row_sparse_weight_declaration():
     b = mx.sym.Variable("b", shape=(CLASSES,), init=mx.init.Zero())
     sym = mx.sym.SoftmaxOutput(mx.sym.broadcast_add(mx.sym.sparse.dot(data, w), b),
                                mx.sym.Variable("softmax_label"), name="softmax")
-    it = mx.io.NDArrayIter(mx.nd.array(X).tostype("csr"), mx.nd.array(LABELS),
-                           batch_size=BATCH, shuffle=True, label_name="softmax_label")
+    it = _iter("csr", LABELS, shuffle=True)
     mod = mx.mod.Module(sym, data_names=["data"], label_names=["softmax_label"])
     mod.fit(it, num_epoch=6, optimizer="adam", optimizer_params={"learning_rate": 0.1},
             eval_metric="acc")
@@ -108,8 +111,7 @@ def test_fit_with_csr_data_and_row_sparse_weight_declaration():
 
 @pytest.mark.parametrize("inputs_need_grad", [False, True])
 def test_csr_data_gets_no_input_gradient(inputs_need_grad):
-    it = mx.io.NDArrayIter(mx.nd.array(X).tostype("csr"), mx.nd.array(TARGET),
-                           batch_size=BATCH, label_name="softmax_label")
+    it = _iter("csr", TARGET)
     mod = mx.mod.Module(_linear("csr", "regression"), data_names=["data"],
                         label_names=["softmax_label"])
     mod.bind(it.provide_data, it.provide_label, inputs_need_grad=inputs_need_grad)
@@ -122,9 +124,7 @@ def test_csr_data_gets_no_input_gradient(inputs_need_grad):
 def test_two_contexts_with_csr_batches_match_dense():
     weights = {}
     for stype in ("csr", "default"):
-        data = mx.nd.array(X).tostype("csr") if stype == "csr" else mx.nd.array(X)
-        it = mx.io.NDArrayIter(data, mx.nd.array(LABELS), batch_size=BATCH,
-                               label_name="softmax_label")
+        it = _iter(stype, LABELS)
         mod = mx.mod.Module(_linear(stype, "softmax"), data_names=["data"],
                             label_names=["softmax_label"], context=[mx.cpu(0), mx.cpu(1)])
         mod.fit(it, num_epoch=2, optimizer="sgd", optimizer_params={"learning_rate": 0.1},
@@ -135,11 +135,9 @@ def test_two_contexts_with_csr_batches_match_dense():
 
 
 def test_predict_with_another_batch_size_rebinds_csr_inputs():
-    it = mx.io.NDArrayIter(mx.nd.array(X).tostype("csr"), mx.nd.array(LABELS),
-                           batch_size=BATCH, label_name="softmax_label")
+    it = _iter("csr", LABELS)
     mod = _train(_linear("csr", "softmax"), it, epochs=1, lr=0.1)
-    other = mx.io.NDArrayIter(mx.nd.array(X).tostype("csr"), mx.nd.array(LABELS),
-                              batch_size=12, label_name="softmax_label")
+    other = _iter("csr", LABELS, batch_size=12)
     probs = mod.predict(other).asnumpy()
     data = mod._exec_group.execs[0].arg_dict["data"]
     assert data.stype == "csr" and data.shape == (12, DIM)
