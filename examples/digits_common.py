@@ -153,6 +153,20 @@ def add_ctx_seed(parser: argparse.ArgumentParser, seed_help: str) -> None:
     parser.add_argument("--seed", type=int, default=0, help=seed_help)
 
 
+def add_trainer_args(parser: argparse.ArgumentParser, batch_help: str) -> None:
+    """Add ``--batch-size``, ``--lr`` and ``--optimizer`` (adam or sgd)."""
+    parser.add_argument("--batch-size", type=int, default=32, help=batch_help)
+    parser.add_argument("--lr", type=float, default=None,
+                        help="learning rate (default: 0.001 for adam, 0.1 for sgd)")
+    parser.add_argument("--optimizer", default="adam", choices=("adam", "sgd"),
+                        help="gluon.Trainer optimizer")
+
+
+def learning_rate(args: argparse.Namespace) -> float:
+    """``--lr``, or the default of ``--optimizer``."""
+    return args.lr if args.lr is not None else {"adam": 0.001, "sgd": 0.1}[args.optimizer]
+
+
 def run_timed(parser: argparse.ArgumentParser, job: Callable[[mx.Context], object],
               ctx: str) -> None:
     """Run ``job(mx.Context(ctx, 0))`` and print the total time; an unavailable backend
@@ -170,14 +184,10 @@ def gluon_main(doc: str, build_net: Callable[[], gluon.Block],
                hybridize: bool = False) -> None:
     """The command line shared by the Gluon digits examples."""
     parser = new_parser(doc)
-    parser.add_argument("--batch-size", type=int, default=32, help="mini-batch size")
-    parser.add_argument("--lr", type=float, default=None,
-                        help="learning rate (default: 0.001 for adam, 0.1 for sgd)")
-    parser.add_argument("--optimizer", default="adam", choices=("adam", "sgd"),
-                        help="gluon.Trainer optimizer")
+    add_trainer_args(parser, "mini-batch size")
     add_ctx_seed(parser, "seed for split, init, shuffle")
     args = parser.parse_args()
-    lr = args.lr if args.lr is not None else {"adam": 0.001, "sgd": 0.1}[args.optimizer]
+    lr = learning_rate(args)
     run_timed(parser, lambda ctx: train_gluon(
         build_net, args.epochs, args.batch_size, lr, args.optimizer, ctx, args.seed,
         sample_shape=sample_shape, hybridize=hybridize), args.ctx)

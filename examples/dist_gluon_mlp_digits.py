@@ -20,7 +20,15 @@ from __future__ import annotations
 import os
 import time
 
-from digits_common import ProgressBar, evaluate, load_digits_split, new_parser, train_epoch
+from digits_common import (
+    ProgressBar,
+    add_trainer_args,
+    evaluate,
+    learning_rate,
+    load_digits_split,
+    new_parser,
+    train_epoch,
+)
 from gluon_mlp_digits import build_net
 
 import mxcore as mx
@@ -86,10 +94,7 @@ def train(kvstore: str, epochs: int, batch_size: int, lr: float, optimizer: str,
 
 def main() -> None:
     parser = new_parser(__doc__)
-    parser.add_argument("--batch-size", type=int, default=32, help="mini-batch per worker")
-    parser.add_argument("--lr", type=float, default=None,
-                        help="learning rate (default: 0.001 for adam, 0.1 for sgd)")
-    parser.add_argument("--optimizer", default="adam", choices=("adam", "sgd"))
+    add_trainer_args(parser, "mini-batch per worker")
     parser.add_argument("--kvstore", default="dist_sync",
                         choices=("dist_sync", "dist_sync_device", "dist_async"))
     parser.add_argument("--ctx", default="cpu", help="device type (device 0 on each rank)")
@@ -100,7 +105,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.resume and not args.checkpoint:
         parser.error("--resume needs --checkpoint")
-    lr = args.lr if args.lr is not None else {"adam": 0.001, "sgd": 0.1}[args.optimizer]
+    lr = learning_rate(args)
     train(args.kvstore, args.epochs, args.batch_size, lr, args.optimizer,
           mx.Context(args.ctx, 0), args.seed, args.checkpoint, args.resume)
 
