@@ -17,3 +17,7 @@ echo "== benchmark"
 timeout 70 python3 bench/bench_gpu.py --json "$OUT/bench_gpu.json" 2>&1 | tail -12
 echo "== example on gpu"
 timeout 25 python3 examples/train_digits.py --ctx gpu --epochs 5 2>&1 | tail -6
+echo "== GPU unit tests: registration, DLPack with CuPy/PyTorch, NCCL store"
+timeout 60 python3 -m pytest -q -p no:cacheprovider tests/unit/test_cuda_backend.py \
+    tests/unit/kvstore/test_nccl.py > "$OUT/gpu_unit.log" 2>&1
+echo "exit $?"; tail -15 "$OUT/gpu_unit.log"
