@@ -10,7 +10,7 @@ python3 -m pip install --no-deps --no-build-isolation -q -e . -e backends/cpu_nu
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import cupy, numpy; print('cupy', cupy.__version__, 'numpy', numpy.__version__)"
 echo "== conformance (cuda_cupy)"
-timeout 110 python3 -m mxcore.conformance --backend cuda_cupy --out "$OUT/conformance" \
+timeout 240 python3 -m mxcore.conformance --backend cuda_cupy --out "$OUT/conformance" \
     > "$OUT/conformance.log" 2>&1
 echo "exit $?"; tail -30 "$OUT/conformance.log"
 echo "== benchmark"
