@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from .elemwise import _sigmoid
 from .registry import OpDef, Param, one_of, register_op, to_bool, to_float, to_int
 from .sequence import reverse_in_time
 
@@ -143,18 +144,14 @@ def _infer(shapes, **attrs):
 
 
 def _mask_shape(attrs, steps, batch) -> Tuple[int, ...]:
-    directions = 2 if attrs["bidirectional"] else 1
     if attrs["p"] <= 0.0 or attrs["num_layers"] < 2:
         return (0,)
+    directions = 2 if attrs["bidirectional"] else 1
     width = attrs["projection_size"] or attrs["state_size"]
     return (attrs["num_layers"] - 1, steps, batch, directions * width)
 
 
 # -- one time step ------------------------------------------------------------------------------
-def _sigmoid(K, x):
-    return K.reciprocal(K.add(K.exp(K.negative(x)), x.dtype.type(1)))
-
-
 def _split(K, x, parts):
     width = x.shape[1] // parts
     return [K.slice(x, (slice(None), slice(i * width, (i + 1) * width))) for i in range(parts)]
