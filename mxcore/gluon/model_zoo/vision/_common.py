@@ -1,5 +1,6 @@
-"""Pieces shared by the model-zoo architectures: the pretrained-weights guard and a
-concatenating container (MXNet 1.x keeps it in ``gluon.contrib.nn`` as HybridConcurrent)."""
+"""Pieces shared by the model-zoo architectures: the pretrained-weights guard, the
+``features`` + ``output`` network layout, and a concatenating container (MXNet 1.x keeps it
+in ``gluon.contrib.nn`` as HybridConcurrent)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 from typing import Any, Callable, Optional
 
 from ....base import MXNetError
+from ...block import HybridBlock
 from ...nn import HybridSequential
 from ...parameter import ParameterDict
 
@@ -15,6 +17,14 @@ DEFAULT_ROOT = os.path.join("~", ".mxnet", "models")
 
 class PretrainedUnavailableError(MXNetError, RuntimeError):
     """``pretrained=True`` was asked for; mxcore ships no weights and downloads nothing."""
+
+
+class FeaturesOutput(HybridBlock):
+    """A network whose ``features`` block feeds its ``output`` classifier (the layout of
+    every model-zoo architecture, so their parameter names match MXNet's)."""
+
+    def hybrid_forward(self, F: Any, x: Any) -> Any:
+        return self.output(self.features(x))
 
 
 def check_pretrained(model: str, pretrained: bool, root: str = DEFAULT_ROOT) -> None:

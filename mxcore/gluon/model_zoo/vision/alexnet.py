@@ -6,13 +6,12 @@ from typing import Any, Optional
 
 from ....context import Context
 from ... import nn
-from ...block import HybridBlock
-from ._common import DEFAULT_ROOT, check_pretrained
+from ._common import DEFAULT_ROOT, FeaturesOutput, check_pretrained
 
 __all__ = ["AlexNet", "alexnet"]
 
 
-class AlexNet(HybridBlock):
+class AlexNet(FeaturesOutput):
     """Five convolutions and three max pools, then two 4096-unit dense layers with dropout.
 
     Inputs need a side of at least 63 (224 for the original geometry).
@@ -45,9 +44,6 @@ class AlexNet(HybridBlock):
                     self.features.add(nn.Dense(4096, activation="relu"))
                     self.features.add(nn.Dropout(0.5))
             self.output = nn.Dense(classes)
-
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return self.output(self.features(x))
 
 
 def alexnet(pretrained: bool = False, ctx: Optional[Context] = None, root: str = DEFAULT_ROOT,

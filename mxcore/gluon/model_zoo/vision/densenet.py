@@ -7,8 +7,7 @@ from typing import Any, List, Optional
 from ....base import MXNetValueError
 from ....context import Context
 from ... import nn
-from ...block import HybridBlock
-from ._common import DEFAULT_ROOT, HybridConcurrent, check_pretrained, variant
+from ._common import DEFAULT_ROOT, FeaturesOutput, HybridConcurrent, check_pretrained, variant
 
 __all__ = ["DenseNet", "densenet121", "densenet161", "densenet169", "densenet201",
            "get_densenet"]
@@ -48,7 +47,7 @@ def _make_transition(num_output_features: int) -> nn.HybridSequential:
     return transition
 
 
-class DenseNet(HybridBlock):
+class DenseNet(FeaturesOutput):
     """Dense blocks of ``block_config[i]`` layers, each adding ``growth_rate`` channels,
     separated by transitions that halve channels and resolution.
 
@@ -87,9 +86,6 @@ class DenseNet(HybridBlock):
             self.features.add(nn.AvgPool2D(pool_size=7))
             self.features.add(nn.Flatten())
             self.output = nn.Dense(classes)
-
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return self.output(self.features(x))
 
 
 _SPEC = {121: (64, 32, [6, 12, 24, 16]),

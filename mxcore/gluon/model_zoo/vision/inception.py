@@ -6,8 +6,7 @@ from typing import Any, Optional, Tuple, Union
 
 from ....context import Context
 from ... import nn
-from ...block import HybridBlock
-from ._common import DEFAULT_ROOT, HybridConcurrent, check_pretrained
+from ._common import DEFAULT_ROOT, FeaturesOutput, HybridConcurrent, check_pretrained
 
 __all__ = ["Inception3", "inception_v3"]
 
@@ -107,7 +106,7 @@ def _make_E(prefix: str) -> HybridConcurrent:
     return out
 
 
-class Inception3(HybridBlock):
+class Inception3(FeaturesOutput):
     """Inception v3; the final 8x8 average pool needs 299x299 inputs.
 
     Example::
@@ -144,9 +143,6 @@ class Inception3(HybridBlock):
             self.features.add(nn.AvgPool2D(pool_size=8))
             self.features.add(nn.Dropout(0.5))
             self.output = nn.Dense(classes)
-
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return self.output(self.features(x))
 
 
 def inception_v3(pretrained: bool = False, ctx: Optional[Context] = None,

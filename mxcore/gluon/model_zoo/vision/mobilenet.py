@@ -7,7 +7,7 @@ from typing import Any, Optional
 from ....context import Context
 from ... import nn
 from ...block import HybridBlock
-from ._common import DEFAULT_ROOT, check_pretrained, variant
+from ._common import DEFAULT_ROOT, FeaturesOutput, check_pretrained, variant
 
 __all__ = ["MobileNet", "MobileNetV2", "mobilenet1_0", "mobilenet_v2_1_0", "mobilenet0_75",
            "mobilenet_v2_0_75", "mobilenet0_5", "mobilenet_v2_0_5", "mobilenet0_25",
@@ -60,7 +60,7 @@ class LinearBottleneck(HybridBlock):
         return out
 
 
-class MobileNet(HybridBlock):
+class MobileNet(FeaturesOutput):
     """MobileNet v1: depthwise-separable convolutions; ``multiplier`` scales every width.
 
     Example::
@@ -90,11 +90,8 @@ class MobileNet(HybridBlock):
                 self.features.add(nn.Flatten())
             self.output = nn.Dense(classes)
 
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return self.output(self.features(x))
 
-
-class MobileNetV2(HybridBlock):
+class MobileNetV2(FeaturesOutput):
     """MobileNet v2: inverted residual blocks with linear bottlenecks and ReLU6.
 
     Example::
@@ -131,9 +128,6 @@ class MobileNetV2(HybridBlock):
             with self.output.name_scope():
                 self.output.add(nn.Conv2D(classes, 1, use_bias=False, prefix="pred_"))
                 self.output.add(nn.Flatten())
-
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return self.output(self.features(x))
 
 
 def _version_suffix(multiplier: float) -> str:

@@ -8,7 +8,7 @@ from ....base import MXNetValueError
 from ....context import Context
 from ... import nn
 from ...block import HybridBlock
-from ._common import DEFAULT_ROOT, check_pretrained, variant
+from ._common import DEFAULT_ROOT, FeaturesOutput, check_pretrained, variant
 
 __all__ = ["ResNetV1", "ResNetV2", "BasicBlockV1", "BasicBlockV2", "BottleneckV1",
            "BottleneckV2", "resnet18_v1", "resnet34_v1", "resnet50_v1", "resnet101_v1",
@@ -143,6 +143,15 @@ def _make_stage(block: _Block, num_layers: int, channels: int, stride: int, stag
     return stage
 
 
+def _add_stages(features: nn.HybridSequential, block: _Block, layers: List[int],
+                channels: List[int]) -> None:
+    """One stage per entry of ``layers``; stage ``i`` widens ``channels[i]`` to
+    ``channels[i + 1]`` (stride 2 from the second stage on)."""
+    for i, num_layers in enumerate(layers):
+        features.add(_make_stage(block, num_layers, channels[i + 1], 1 if i == 0 else 2, i + 1,
+                                 in_channels=channels[i]))
+
+
 def _check_spec(name: str, layers: List[int], channels: List[int]) -> None:
     if len(layers) != len(channels) - 1:
         raise MXNetValueError(f"{name}: channels needs one more entry than layers; got "
@@ -160,7 +169,7 @@ def _add_stem(features: nn.HybridSequential, channels: int, thumbnail: bool) -> 
         features.add(nn.MaxPool2D(3, 2, 1))
 
 
-class ResNetV1(HybridBlock):
+class ResNetV1(FeaturesOutput):
     """ResNet v1: ``block`` repeated ``layers[i]`` times per stage, ``channels[i+1]`` wide.
 
     ``thumbnail=True`` replaces the 7x7/2 stem and max pool by one 3x3 conv (CIFAR-sized
@@ -182,18 +191,12 @@ class ResNetV1(HybridBlock):
         with self.name_scope():
             self.features = nn.HybridSequential(prefix="")
             _add_stem(self.features, channels[0], thumbnail)
-            for i, num_layers in enumerate(layers):
-                stride = 1 if i == 0 else 2
-                self.features.add(_make_stage(block, num_layers, channels[i + 1], stride,
-                                              i + 1, in_channels=channels[i]))
+            _add_stages(self.features, block, layers, channels)
             self.features.add(nn.GlobalAvgPool2D())
             self.output = nn.Dense(classes, in_units=channels[-1])
 
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return self.output(self.features(x))
 
-
-class ResNetV2(HybridBlock):
+class ResNetV2(FeaturesOutput):
     """ResNet v2 (pre-activation); same arguments as :class:`ResNetV1`.
 
     Example::
@@ -213,20 +216,12 @@ class ResNetV2(HybridBlock):
             self.features = nn.HybridSequential(prefix="")
             self.features.add(nn.BatchNorm(scale=False, center=False))
             _add_stem(self.features, channels[0], thumbnail)
-            in_channels = channels[0]
-            for i, num_layers in enumerate(layers):
-                stride = 1 if i == 0 else 2
-                self.features.add(_make_stage(block, num_layers, channels[i + 1], stride,
-                                              i + 1, in_channels=in_channels))
-                in_channels = channels[i + 1]
+            _add_stages(self.features, block, layers, channels)
             self.features.add(nn.BatchNorm())
             self.features.add(nn.Activation("relu"))
             self.features.add(nn.GlobalAvgPool2D())
             self.features.add(nn.Flatten())
-            self.output = nn.Dense(classes, in_units=in_channels)
-
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return self.output(self.features(x))
+            self.output = nn.Dense(classes, in_units=channels[-1])
 
 
 _SPEC = {18: ("basic_block", [2, 2, 2, 2], [64, 64, 128, 256, 512]),

@@ -7,8 +7,7 @@ from typing import Any, Optional
 from ....base import MXNetValueError
 from ....context import Context
 from ... import nn
-from ...block import HybridBlock
-from ._common import DEFAULT_ROOT, HybridConcurrent, check_pretrained, variant
+from ._common import DEFAULT_ROOT, FeaturesOutput, HybridConcurrent, check_pretrained, variant
 
 __all__ = ["SqueezeNet", "squeezenet1_0", "squeezenet1_1", "get_squeezenet"]
 
@@ -35,7 +34,7 @@ def _max_pool() -> nn.MaxPool2D:
     return nn.MaxPool2D(pool_size=3, strides=2, ceil_mode=True)
 
 
-class SqueezeNet(HybridBlock):
+class SqueezeNet(FeaturesOutput):
     """SqueezeNet ``version`` '1.0' or '1.1' (1.1: 2.4x less computation, same accuracy).
 
     The final 13x13 average pool needs 224x224 inputs.
@@ -91,9 +90,6 @@ class SqueezeNet(HybridBlock):
             self.output.add(nn.Activation("relu"))
             self.output.add(nn.AvgPool2D(13))
             self.output.add(nn.Flatten())
-
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return self.output(self.features(x))
 
 
 def get_squeezenet(version: str, pretrained: bool = False, ctx: Optional[Context] = None,

@@ -8,14 +8,13 @@ from .... import initializer as init
 from ....base import MXNetValueError
 from ....context import Context
 from ... import nn
-from ...block import HybridBlock
-from ._common import DEFAULT_ROOT, check_pretrained, variant
+from ._common import DEFAULT_ROOT, FeaturesOutput, check_pretrained, variant
 
 __all__ = ["VGG", "vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn",
            "vgg19_bn", "get_vgg"]
 
 
-class VGG(HybridBlock):
+class VGG(FeaturesOutput):
     """Stages of ``layers[i]`` 3x3 convolutions with ``filters[i]`` channels, each followed
     by a 2x2 max pool, then two 4096-unit dense layers with dropout.
 
@@ -61,9 +60,6 @@ class VGG(HybridBlock):
                 features.add(nn.Activation("relu"))
             features.add(nn.MaxPool2D(strides=2))
         return features
-
-    def hybrid_forward(self, F: Any, x: Any) -> Any:
-        return self.output(self.features(x))
 
 
 _SPEC = {11: ([1, 1, 2, 2, 2], [64, 128, 256, 512, 512]),
