@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import types as _types
-
 from .. import engine as _engine
 from .. import ops as _ops  # noqa: F401 - registers every operator
+from ..ops.namespaces import frontend_modules as _frontend_modules
 from .creation import arange, array, empty, eye, full, linspace, ones, zeros
 from .ndarray import NDArray
 from .register import generate as _generate
 
 _generated = _generate()
-_internal = _types.ModuleType("mxcore.ndarray._internal", "Operators whose names start with _.")
-op = _types.ModuleType("mxcore.ndarray.op", "Every generated operator.")
+_modules = _frontend_modules(__name__, _generated)
+op, _internal = _modules["op"], _modules["_internal"]
+contrib, linalg, image = _modules["contrib"], _modules["linalg"], _modules["image"]
 for _name, _fn in _generated.items():
-    setattr(op, _name, _fn)
-    if _name.startswith("_"):
-        setattr(_internal, _name, _fn)
     if _name not in globals():
         globals()[_name] = _fn
 
@@ -35,10 +32,6 @@ from .utils import *  # noqa: E402,F401,F403
 
 _attach_fluent(_generated)
 
-from ..ops.namespaces import namespace_modules as _namespace_modules  # noqa: E402
-
-_namespaces = _namespace_modules(__name__, _generated)
-contrib, linalg, image = _namespaces["contrib"], _namespaces["linalg"], _namespaces["image"]
 
 __all__ = ["NDArray", "array", "empty", "zeros", "ones", "full", "arange", "linspace", "eye",
            "waitall", "sparse", "random", "op", "save", "load", "load_frombuffer",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import types as _types
 from typing import Any as _Any
 
 from .. import ops as _ops  # noqa: F401 - registers every operator
+from ..ops.namespaces import add_function as _add_function
+from ..ops.namespaces import frontend_modules as _frontend_modules
 from ..ops.registry import OPS as _OPS
 from .register import generate as _generate
 from .register import make_function as _make_function
@@ -13,12 +14,10 @@ from .symbol import *  # noqa: F401,F403
 from .symbol import __all__ as _symbol_all
 
 _generated = _generate()
-_internal = _types.ModuleType("mxcore.symbol._internal", "Operators whose names start with _.")
-op = _types.ModuleType("mxcore.symbol.op", "Every generated operator.")
+_modules = _frontend_modules(__name__, _generated)
+op, _internal = _modules["op"], _modules["_internal"]
+contrib, linalg, image = _modules["contrib"], _modules["linalg"], _modules["image"]
 for _name, _fn in _generated.items():
-    setattr(op, _name, _fn)
-    if _name.startswith("_"):
-        setattr(_internal, _name, _fn)
     if _name not in globals():
         globals()[_name] = _fn
 
@@ -39,11 +38,7 @@ for _name, _fn in _ufuncs.items():
 
 _attach_fluent(_generated)
 
-from ..ops.namespaces import namespace_modules as _namespace_modules  # noqa: E402
 from . import random, sparse  # noqa: E402,F401
-
-_namespaces = _namespace_modules(__name__, _generated)
-contrib, linalg, image = _namespaces["contrib"], _namespaces["linalg"], _namespaces["image"]
 
 __all__ = list(_symbol_all) + ["op", "random", "sparse", "contrib", "linalg", "image"]
 __all__ += [n for n in _generated if not n.startswith("_") and n not in __all__]
@@ -55,8 +50,6 @@ def __getattr__(name: str) -> _Any:
     if name in _OPS:
         fn = _make_function(_OPS[name], name)
         globals()[name] = fn
-        setattr(op, name, fn)
-        if name.startswith("_"):
-            setattr(_internal, name, fn)
+        _add_function(_modules, name, fn)
         return fn
     raise AttributeError(f"module 'mxcore.symbol' has no attribute {name!r}")
