@@ -11,26 +11,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
-from typing import Callable, Dict, List
+from typing import Dict
 
 import numpy as np
-
-
-def _timeit(fn: Callable[[], object], sync: Callable[[], None], repeat: int = 7,
-            number: int = 100) -> float:
-    """Median seconds per call over ``repeat`` runs of ``number`` calls (synchronised)."""
-    fn()
-    sync()
-    times: List[float] = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        sync()
-        times.append((time.perf_counter() - start) / number)
-    return statistics.median(times)
+import run  # bench/ is on sys.path when this file is run as a script
 
 
 def main() -> None:
@@ -63,12 +47,12 @@ def main() -> None:
     a = mx.nd.ones((64,), ctx=ctx)
     b = mx.nd.ones((64,), ctx=ctx)
     ca, cb = cupy.ones(64, np.float32), cupy.ones(64, np.float32)
-    row = {"mxcore": _timeit(lambda: a + b, sync_mx, number=2000),
-           "cupy": _timeit(lambda: ca + cb, sync_cp, number=2000)}
+    row = {"mxcore": run.measure(lambda: a + b, sync_mx),
+           "cupy": run.measure(lambda: ca + cb, sync_cp)}
     if have_torch:
         ta = torch.ones(64, device="cuda")
         tb = torch.ones(64, device="cuda")
-        row["torch"] = _timeit(lambda: ta + tb, sync_t, number=2000)
+        row["torch"] = run.measure(lambda: ta + tb, sync_t)
     results["dispatch a+b (64,)"] = row
 
     # -- matmul -------------------------------------------------------------------------------
@@ -76,12 +60,12 @@ def main() -> None:
     x = mx.nd.random.uniform(shape=(n, n), ctx=ctx)
     y = mx.nd.random.uniform(shape=(n, n), ctx=ctx)
     cx, cy = cupy.asarray(x.asnumpy()), cupy.asarray(y.asnumpy())
-    row = {"mxcore": _timeit(lambda: mx.nd.dot(x, y), sync_mx, number=10),
-           "cupy": _timeit(lambda: cupy.matmul(cx, cy), sync_cp, number=10)}
+    row = {"mxcore": run.measure(lambda: mx.nd.dot(x, y), sync_mx),
+           "cupy": run.measure(lambda: cupy.matmul(cx, cy), sync_cp)}
     if have_torch:
         tx = torch.as_tensor(x.asnumpy(), device="cuda")
         ty = torch.as_tensor(y.asnumpy(), device="cuda")
-        row["torch"] = _timeit(lambda: tx @ ty, sync_t, number=10)
+        row["torch"] = run.measure(lambda: tx @ ty, sync_t)
     results["matmul 4096x4096"] = row
 
     # -- MLP training step --------------------------------------------------------------------
@@ -113,7 +97,7 @@ def main() -> None:
             for p in params:
                 p -= 0.1 * p.grad
 
-        row = {"mxcore": _timeit(mx_step, sync_mx, number=20)}
+        row = {"mxcore": run.measure(mx_step, sync_mx)}
         if have_torch:
             tdata = torch.as_tensor(data_np, device="cuda")
             tlabel = torch.as_tensor(label_np, device="cuda")
@@ -135,7 +119,7 @@ def main() -> None:
                         p -= 0.1 * p.grad
                         p.grad = None
 
-            row["torch"] = _timeit(t_step, sync_t, number=20)
+            row["torch"] = run.measure(t_step, sync_t)
         results[f"MLP train step batch {batch}"] = row
 
     print(f"{'benchmark':32s} {'mxcore':>12s} {'cupy':>12s} {'torch':>12s}  ratios")
