@@ -75,12 +75,17 @@ def _lenet_torch():
 
 
 def mxcore_step(net: nn.HybridSequential, data: np.ndarray, labels: np.ndarray,
-                ctx: Optional[mx.Context] = None) -> Callable[[], None]:
-    """A closure running one Gluon training step on ``data`` (on ``ctx``, default cpu)."""
+                ctx: Optional[mx.Context] = None, hybridize: bool = False
+                ) -> Callable[[], None]:
+    """A closure running one Gluon training step on ``data`` (on ``ctx``, default cpu); with
+    ``hybridize`` the net and the loss are hybridized."""
     ctx = ctx or mx.cpu()
     net.initialize(mx.init.Xavier(), ctx=ctx)
     trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": LR})
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+    if hybridize:
+        net.hybridize()
+        loss_fn.hybridize()
     x, y = mx.nd.array(data, ctx=ctx), mx.nd.array(labels, ctx=ctx)
     batch = data.shape[0]
 

@@ -51,7 +51,7 @@ import numpy as np  # noqa: E402
 import run  # noqa: E402
 
 import mxcore as mx  # noqa: E402
-from mxcore import autograd, gluon  # noqa: E402
+from mxcore import gluon  # noqa: E402
 from mxcore.gluon import nn  # noqa: E402
 from mxcore.gluon.model_zoo import vision  # noqa: E402
 
@@ -72,33 +72,13 @@ MEMORY_KEYS = ("infer_naive", "infer_planned", "infer_peak_live", "train_naive",
 
 
 # -- (1) training-step speed ------------------------------------------------------------------
-def gluon_step(net: nn.HybridSequential, data: np.ndarray, labels: np.ndarray,
-               hybridize: bool) -> Callable[[], None]:
-    """One Gluon training step; with ``hybridize`` the net and the loss are hybridized."""
-    net.initialize(mx.init.Xavier())
-    loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
-    if hybridize:
-        net.hybridize()
-        loss_fn.hybridize()
-    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": bench_gluon.LR})
-    x, y = mx.nd.array(data), mx.nd.array(labels)
-    batch = data.shape[0]
-
-    def step() -> None:
-        with autograd.record():
-            loss = loss_fn(net(x), y)
-        loss.backward()
-        trainer.step(batch)
-
-    return step
-
-
 def mlp_steps(data: np.ndarray, labels: np.ndarray) -> Dict[str, Callable[[], None]]:
     """The four steps of the seed MLP, by column name (torch only when importable)."""
     steps = {
         "module": bench_module.module_step(data, labels),
-        "hybrid": gluon_step(bench_gluon._mlp_mxcore(), data, labels, hybridize=True),
-        "gluon": gluon_step(bench_gluon._mlp_mxcore(), data, labels, hybridize=False),
+        "hybrid": bench_gluon.mxcore_step(bench_gluon._mlp_mxcore(), data, labels,
+                                          hybridize=True),
+        "gluon": bench_gluon.mxcore_step(bench_gluon._mlp_mxcore(), data, labels),
     }
     if run.torch is not None:
         run.torch.manual_seed(0)
