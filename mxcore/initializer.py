@@ -234,15 +234,7 @@ def create(initializer: Any, *args: Any, **kwargs: Any) -> Initializer:
             raise MXNetValueError("mx.init.create: JSON already holds the arguments")
         name, spec = _parse_json(text)
         return create(name, **spec)
-    try:
-        klass = _REGISTRY.get(text)
-    except MXNetValueError as exc:
-        raise MXNetValueError(f"mx.init.create: {exc}") from None
-    try:
-        return klass(*args, **kwargs)
-    except TypeError as exc:
-        raise MXNetTypeError(f"mx.init.create: bad arguments for {klass.__name__}: "
-                             f"{exc}") from exc
+    return _REGISTRY.create(text, "mx.init.create", *args, **kwargs)
 
 
 def _parse_json(text: str) -> tuple:

@@ -12,7 +12,7 @@ Example::
 
 from __future__ import annotations
 
-from typing import Callable, Dict, List, TypeVar
+from typing import Any, Callable, Dict, List, TypeVar
 
 from .base import MXNetTypeError, MXNetValueError
 
@@ -55,6 +55,20 @@ class ClassRegistry:
             raise MXNetValueError(f"unknown {self.kind} {name!r}; known: "
                                   f"{', '.join(self.names())}")
         return klass
+
+    def create(self, name: str, caller: str, /, *args: Any, **kwargs: Any) -> Any:
+        """An instance of the class registered as ``name``; errors name ``caller`` (e.g.
+        ``"mx.init.create"``): MXNetValueError for an unknown name, MXNetTypeError for
+        arguments the class does not take."""
+        try:
+            klass = self.get(name)
+        except MXNetValueError as exc:
+            raise MXNetValueError(f"{caller}: {exc}") from None
+        try:
+            return klass(*args, **kwargs)
+        except TypeError as exc:
+            raise MXNetTypeError(f"{caller}: bad arguments for {klass.__name__}: "
+                                 f"{exc}") from exc
 
     def names(self) -> List[str]:
         return sorted(self.classes)

@@ -203,15 +203,7 @@ def create(metric: Any, *args: Any, **kwargs: Any) -> EvalMetric:
     if not isinstance(metric, str):
         raise MXNetTypeError(f"mx.metric.create: expected a name, a metric, a list or a "
                              f"callable, got {type(metric).__name__}")
-    try:
-        klass = _REGISTRY.get(metric)
-    except MXNetValueError as exc:
-        raise MXNetValueError(f"mx.metric.create: {exc}") from None
-    try:
-        return klass(*args, **kwargs)
-    except TypeError as exc:
-        raise MXNetTypeError(f"mx.metric.create: bad arguments for {klass.__name__}: "
-                             f"{exc}") from exc
+    return _REGISTRY.create(metric, "mx.metric.create", *args, **kwargs)
 
 
 # -- composite -----------------------------------------------------------------------------------
