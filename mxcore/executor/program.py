@@ -172,21 +172,30 @@ class Program:
         if step.storage:
             self._run_storage(step, vals, False)
             return
+        results = self._call_kernel(step, [vals[i] for i in step.ins], kwargs, vals)
+        for slot, r in zip(step.outs, results):
+            vals[slot] = r
+
+    def _call_kernel(self, step: Step, datas: List[Any], kwargs: dict,
+                     slots: List[Any]) -> List[Any]:
+        """Run ``step``'s kernel on backend arrays and return its visible results; the new
+        values of the inputs the op mutates are written into them (and back to their source
+        ``slots`` when they were copied across contexts)."""
         op = step.op
         backend = step.ctx.backend
-        datas = [vals[i] for i in step.ins]
         if op.uses_rng:
             kwargs = dict(kwargs, rng=backend.rng(step.ctx.device_id))
         result = step.kernel(*datas, **kwargs)
-        results = [result] if step.n_out == 1 and not op.mutates else list(result)
-        for slot, r in zip(step.outs, results):
-            vals[slot] = r
+        if step.n_out == 1 and not op.mutates:
+            return [result]
+        results = list(result)
         if op.mutates and len(results) > step.n_out:
             setitem = backend.kernels["setitem"]
             for i, value in zip(op.mutates, results[step.n_out:]):
                 setitem(datas[i], (), value)
             if step.writeback:
-                self._write_back(step, datas, vals)
+                self._write_back(step, datas, slots)
+        return results[:step.n_out]
 
     def _run_storage(self, step: Step, vals: List[Any], train: bool) -> None:
         """A storage step: ``mx.nd`` dispatch on NDArrays (recording when ``train``).
@@ -266,21 +275,7 @@ class Program:
                 datas = [x._data for x in inputs]
                 if not self.checked:
                     _validate(step, datas)
-                kwargs = step.kw_train
-                if op.uses_rng:
-                    kwargs = dict(kwargs, rng=backend.rng(ctx.device_id))
-                result = step.kernel(*datas, **kwargs)
-                if step.n_out == 1 and not op.mutates:
-                    results = [result]
-                else:
-                    results = list(result)
-                    if op.mutates and len(results) > step.n_out:
-                        setitem = backend.kernels["setitem"]
-                        for i, value in zip(op.mutates, results[step.n_out:]):
-                            setitem(datas[i], (), value)
-                        if step.writeback:
-                            self._write_back(step, datas, nds)
-                        results = results[:step.n_out]
+                results = self._call_kernel(step, datas, step.kw_train, nds)
                 if step.copy_outs:
                     copy = backend.kernels["copy"]
                     for j in step.copy_outs:
